@@ -1,0 +1,15 @@
+import { bootstrapApp, loadConfigOrExit } from '@tributary/shared';
+import { AdminApiModule } from './admin-api.module';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(process.argv, process.env);
+  await bootstrapApp(AdminApiModule.forRoot(config), {
+    name: 'admin-api',
+    bindAddress: config.admin.bindAddress,
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error('admin-api failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { DeploymentEntity } from './deployment.entity';
+import { HandlerEntity } from './handler.entity';
+import { InvocationEntity } from './invocation.entity';
+import { KafkaClusterEntity } from './kafka-cluster.entity';
+import { ObjectStateEntity } from './object-state.entity';
+import { ServiceEntity } from './service.entity';
+import { SubscriptionEntity } from './subscription.entity';
+
+export * from './deployment.entity';
+export * from './handler.entity';
+export * from './invocation.entity';
+export * from './kafka-cluster.entity';
+export * from './object-state.entity';
+export * from './service.entity';
+export * from './subscription.entity';
+
+export const ENTITIES = [
+  DeploymentEntity,
+  ServiceEntity,
+  HandlerEntity,
+  KafkaClusterEntity,
+  SubscriptionEntity,
+  InvocationEntity,
+  ObjectStateEntity,
+];

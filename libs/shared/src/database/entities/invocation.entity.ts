@@ -1,0 +1,163 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Restate's invocation statuses (DESIGN.md section 7). */
+export const INVOCATION_STATUSES = [
+  'pending',
+  'scheduled',
+  'ready',
+  'running',
+  'backing-off',
+  'paused',
+  'completed',
+] as const;
+export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
+export type CompletionResult = 'success' | 'failure';
+export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
+
+/**
+ * One row per invocation, written before the bus offset of its command is committed.
+ *
+ * Ordering: `exclusive` rows (virtual object exclusive handlers, workflow `run`) of one
+ * (target_service, target_key) execute one at a time in `seq` order; `seq` is assigned at insert,
+ * and all commands of one key arrive through one bus partition, in order, so `seq` order is the
+ * source partition order. Running rows hold a lease (`lease_owner`, `lease_expires_at`) and an
+ * `epoch` fencing token bumped on every claim, so a late write from a previous owner is rejected.
+ */
+@Entity({ name: 'invocations' })
+@Index('IDX_invocations_key_queue', ['targetService', 'targetKey', 'seq'], {
+  where: `"exclusive" AND "status" <> 'completed'`,
+})
+@Index('IDX_invocations_runnable', ['nextRetryAt'], {
+  where: `"status" IN ('ready', 'scheduled', 'backing-off')`,
+})
+@Index('IDX_invocations_leases', ['leaseExpiresAt'], { where: `"status" = 'running'` })
+@Index('IDX_invocations_status_created', ['status', 'createdAt'])
+@Index('IDX_invocations_target_created', ['targetService', 'targetHandler', 'createdAt'])
+@Index('IDX_invocations_subscription_created', ['subscriptionId', 'createdAt'])
+@Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
+export class InvocationEntity {
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_invocations' })
+  id: string;
+
+  /** Arrival order; per key it is the source partition order. */
+  @Column({ type: 'bigint', generated: 'increment' })
+  seq: string;
+
+  @Column({ name: 'target_service', type: 'text' })
+  targetService: string;
+
+  @Column({ name: 'target_handler', type: 'text' })
+  targetHandler: string;
+
+  /** The virtual object / workflow key; '' for services. */
+  @Column({ name: 'target_key', type: 'text', default: '' })
+  targetKey: string;
+
+  /** SERVICE | VIRTUAL_OBJECT | WORKFLOW, from the registry when the command was made. */
+  @Column({ name: 'service_ty', type: 'text' })
+  serviceTy: string;
+
+  /** EXCLUSIVE | SHARED | WORKFLOW, or null for service handlers. */
+  @Column({ name: 'handler_ty', type: 'text', nullable: true })
+  handlerTy: string | null;
+
+  /** True when at most one invocation per key may run: the ordering rule's switch. */
+  @Column({ type: 'boolean' })
+  exclusive: boolean;
+
+  @Column({ type: 'text' })
+  status: InvocationStatus;
+
+  @Column({ name: 'completion_result', type: 'text', nullable: true })
+  completionResult: CompletionResult | null;
+
+  @Column({ name: 'completion_failure', type: 'text', nullable: true })
+  completionFailure: string | null;
+
+  @Column({ type: 'bytea', nullable: true })
+  input: Buffer | null;
+
+  /** Request headers given to the handler: Kafka metadata plus the record's UTF-8 headers. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  /** Record headers whose values are not valid UTF-8, base64. */
+  @Column({ name: 'raw_headers', type: 'jsonb', nullable: true })
+  rawHeaders: Record<string, string> | null;
+
+  @Column({ name: 'invoked_by', type: 'text' })
+  invokedBy: InvokedBy;
+
+  @Column({ name: 'subscription_id', type: 'text', nullable: true })
+  subscriptionId: string | null;
+
+  @Column({ name: 'kafka_topic', type: 'text', nullable: true })
+  kafkaTopic: string | null;
+
+  @Column({ name: 'kafka_partition', type: 'int', nullable: true })
+  kafkaPartition: number | null;
+
+  @Column({ name: 'kafka_offset', type: 'bigint', nullable: true })
+  kafkaOffset: string | null;
+
+  @Column({ name: 'kafka_timestamp', type: 'bigint', nullable: true })
+  kafkaTimestamp: string | null;
+
+  /** The record key's bytes as read, for dead letters (the UTF-8 text is in target_key). */
+  @Column({ name: 'kafka_key', type: 'bytea', nullable: true })
+  kafkaKey: Buffer | null;
+
+  /** Set on an invocation made by restart-as-new: the one it restarts. */
+  @Column({ name: 'restarted_from', type: 'text', nullable: true })
+  restartedFrom: string | null;
+
+  /** Per-subscription retry policy override captured at creation; null = service/global policy. */
+  @Column({ name: 'retry_policy', type: 'jsonb', nullable: true })
+  retryPolicy: Record<string, unknown> | null;
+
+  @Column({ name: 'retry_count', type: 'int', default: 0 })
+  retryCount: number;
+
+  @Column({ name: 'next_retry_at', type: 'timestamptz', nullable: true })
+  nextRetryAt: Date | null;
+
+  @Column({ name: 'last_failure', type: 'text', nullable: true })
+  lastFailure: string | null;
+
+  @Column({ name: 'last_failure_code', type: 'int', nullable: true })
+  lastFailureCode: number | null;
+
+  @Column({ type: 'bytea', nullable: true })
+  output: Buffer | null;
+
+  @Column({ name: 'output_content_type', type: 'text', nullable: true })
+  outputContentType: string | null;
+
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  /** Fencing token: bumped on every claim; completion must present the epoch it claimed with. */
+  @Column({ type: 'int', default: 0 })
+  epoch: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'modified_at', type: 'timestamptz', default: () => 'now()' })
+  modifiedAt: Date;
+
+  @Column({ name: 'inboxed_at', type: 'timestamptz', nullable: true })
+  inboxedAt: Date | null;
+
+  @Column({ name: 'scheduled_at', type: 'timestamptz', nullable: true })
+  scheduledAt: Date | null;
+
+  @Column({ name: 'running_at', type: 'timestamptz', nullable: true })
+  runningAt: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+}

@@ -1,0 +1,3 @@
+export * from './kafka.types';
+export * from './kafkajs.client';
+export * from './options';

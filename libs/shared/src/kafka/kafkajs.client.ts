@@ -1,0 +1,292 @@
+// kafkajs directly rather than @nestjs/microservices' Kafka transport: Tributary needs eachBatch,
+// manual offset commits only after the bus or the database acknowledged the work, per-partition
+// pause/resume and group lag, none of which the transport exposes.
+import { Logger } from '@nestjs/common';
+import {
+  Admin,
+  CompressionTypes,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaConfig,
+  logLevel,
+  LogEntry,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
+import {
+  BatchConsumer,
+  BatchHandler,
+  ConsumerOptions,
+  IncomingRecord,
+  KafkaAdminClient,
+  OutgoingRecord,
+  PartitionAssignment,
+  PartitionOffsets,
+  RecordProducer,
+  TopicSpec,
+} from './kafka.types';
+
+export type KafkaConnectionConfig = Omit<KafkaConfig, 'logCreator' | 'logLevel'>;
+
+function logCreator(context: string) {
+  const logger = new Logger(context);
+  return () =>
+    ({ level, log }: LogEntry): void => {
+      const { message, ...extra } = log;
+      const text = `${message} ${JSON.stringify(extra)}`;
+      if (level === logLevel.ERROR) logger.error(text);
+      else if (level === logLevel.WARN) logger.warn(text);
+    };
+}
+
+export function createKafka(config: KafkaConnectionConfig, context = 'kafka'): Kafka {
+  return new Kafka({ ...config, logLevel: logLevel.WARN, logCreator: logCreator(context) });
+}
+
+export function toIncomingRecord(
+  topic: string,
+  partition: number,
+  m: EachBatchPayload['batch']['messages'][number],
+): IncomingRecord {
+  const headers: Record<string, Buffer | undefined> = {};
+  let sizeBytes = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [name, raw] of Object.entries(m.headers ?? {})) {
+    // kafkajs returns repeated header names as an array; the last one wins, as in a map.
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    const buf = value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value);
+    headers[name] = buf;
+    sizeBytes += name.length + (buf?.length ?? 0);
+  }
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers,
+    sizeBytes,
+  };
+}
+
+export class KafkajsBatchConsumer implements BatchConsumer {
+  private readonly consumer: Consumer;
+  private assigned: PartitionAssignment[] = [];
+  private readonly rebalanceListeners: (() => void)[] = [];
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeout ?? 30_000,
+      heartbeatInterval: options.heartbeatInterval ?? 3_000,
+      rebalanceTimeout: options.rebalanceTimeout ?? 60_000,
+      minBytes: options.minBytes,
+      maxBytes: options.maxBytes,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 200,
+      readUncommitted: options.readUncommitted,
+      rackId: options.rackId,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({
+        topic,
+        partitions: [...partitions].sort((a, b) => a - b),
+      }));
+      this.rebalanceListeners.forEach((l) => l());
+    });
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const records = batch.messages.map((m) => toIncomingRecord(batch.topic, batch.partition, m));
+        await handler(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            records,
+            highWatermark: batch.highWatermark,
+          },
+          { heartbeat, isRunning: () => isRunning() && !isStale() },
+        );
+        const last = batch.lastOffset();
+        resolveOffset(last);
+        // Commit only what the handler finished: the next offset after the batch.
+        await this.consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
+      },
+    });
+  }
+
+  assignment(): PartitionAssignment[] {
+    return this.assigned;
+  }
+
+  pause(): void {
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  onRebalance(listener: () => void): void {
+    this.rebalanceListeners.push(listener);
+  }
+
+  async stop(): Promise<void> {
+    // disconnect() stops fetching, lets the running eachBatch finish (and commit), then leaves.
+    await this.consumer.disconnect();
+    this.assigned = [];
+  }
+}
+
+function toMessage(r: OutgoingRecord) {
+  return {
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+    partition: r.partition,
+    timestamp: r.timestamp,
+  };
+}
+
+export class KafkajsProducer implements RecordProducer {
+  private connected?: Promise<void>;
+
+  constructor(private readonly producer: Producer) {}
+
+  static create(kafka: Kafka, opts: { idempotent?: boolean } = {}): KafkajsProducer {
+    return new KafkajsProducer(
+      kafka.producer({
+        idempotent: opts.idempotent ?? true,
+        // Idempotence needs at most 5 in flight; kafkajs keeps order with 1.
+        maxInFlightRequests: opts.idempotent === false ? undefined : 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    );
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.producer.connect();
+    return this.connected;
+  }
+
+  async send(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.connect();
+    await this.producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: records.map(toMessage),
+    });
+  }
+
+  async sendMany(batches: { topic: string; records: OutgoingRecord[] }[]): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.records.length > 0)
+      .map((b) => ({ topic: b.topic, messages: b.records.map(toMessage) }));
+    if (topicMessages.length === 0) return;
+    await this.connect();
+    await this.producer.sendBatch({ acks: -1, topicMessages });
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+    this.connected = undefined;
+  }
+}
+
+export class KafkajsAdmin implements KafkaAdminClient {
+  private connected?: Promise<void>;
+
+  constructor(private readonly admin: Admin) {}
+
+  static create(kafka: Kafka): KafkajsAdmin {
+    return new KafkajsAdmin(kafka.admin());
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.admin.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    return this.connected;
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    await this.connect();
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor ?? 1,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    await this.connect();
+    const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 0;
+  }
+
+  async groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]> {
+    await this.connect();
+    const [ends, [committed]] = await Promise.all([
+      this.admin.fetchTopicOffsets(topic),
+      this.admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+    return ends
+      .map((e) => {
+        const c = byPartition.get(e.partition);
+        const committedOffset = c === undefined || c === '-1' ? null : c;
+        return {
+          partition: e.partition,
+          committed: committedOffset,
+          end: e.high,
+          lag: committedOffset === null ? null : Number(BigInt(e.high) - BigInt(committedOffset)),
+        };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.connect().then(() => this.admin.describeCluster()), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect().catch(() => undefined);
+    this.connected = undefined;
+  }
+}
