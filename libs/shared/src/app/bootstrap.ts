@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { INestApplication, Logger, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HealthController } from '../health/health.controller';
@@ -15,7 +15,7 @@ export function parseBindAddress(address: string): { host: string; port: number 
  * or finishes what it holds) and exits.
  */
 export async function bootstrapApp(
-  module: Type<unknown>,
+  module: Type<unknown> | DynamicModule,
   opts: { name: string; bindAddress: string; configure?: (app: NestExpressApplication) => void },
 ): Promise<INestApplication> {
   const logger = new Logger(opts.name);

@@ -1,0 +1,93 @@
+/** The environment as `loadConfig` sees it (`process.env` fits). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigInput {
+  /** Command-line arguments; `--config-file <path>` / `--config-file=<path>` is looked for. */
+  argv: readonly string[];
+  env: ConfigEnv;
+}
+
+/**
+ * A Kafka cluster from `[[ingress.kafka-clusters]]` (or RESTATE_INGRESS__KAFKA_CLUSTERS).
+ * `source: 'config'` lets the admin API list it as read-only beside the clusters it manages.
+ */
+export interface KafkaClusterConfig {
+  name: string;
+  /** `host:port`, scheme prefixes such as `PLAINTEXT://` stripped. */
+  brokers: string[];
+  /**
+   * librdkafka properties, values as strings, plus `bootstrap.servers` (the brokers joined by
+   * ",") and `security.protocol` when a broker prefix like `SASL_SSL://` implies it.
+   */
+  properties: Record<string, string>;
+  source: 'config';
+}
+
+export type OnMaxAttempts = 'pause' | 'kill';
+
+/** Restate's retry policy shape, durations in milliseconds. */
+export interface RetryPolicyConfig {
+  initialIntervalMs: number;
+  exponentiationFactor: number;
+  maxIntervalMs: number;
+  maxAttempts: number;
+  onMaxAttempts: OnMaxAttempts;
+}
+
+export interface DatabaseConfig {
+  url: string;
+  /** A Postgres schema instead of `public` (tests use one each). */
+  schema?: string;
+}
+
+export interface AdminConfig {
+  /** `host:port` the admin REST API listens on. */
+  bindAddress: string;
+  /** Bearer tokens accepted by the admin API; empty means no authentication. */
+  tokens: string[];
+  maxBodyBytes: number;
+}
+
+export interface WorkerConfig {
+  bindAddress: string;
+  leaseTtlMs: number;
+  heartbeatIntervalMs: number;
+  maxRecordBytes: number;
+  /** Stable worker identity; when unset the worker makes one up at start. */
+  id?: string;
+}
+
+export interface InvokerConfig {
+  bindAddress: string;
+  concurrency: number;
+  requestTimeoutMs: number;
+  /** Key the invoker signs handler requests with; unsigned when unset. */
+  signingKey?: string;
+}
+
+export interface InvocationConfig {
+  retentionMs: number;
+  defaultRetryPolicy: RetryPolicyConfig;
+}
+
+export interface BusConfig {
+  brokers: string[];
+  partitions: number;
+  replicationFactor: number;
+  topicPrefix: string;
+}
+
+/** The validated configuration every app starts from. Durations are in milliseconds. */
+export interface TributaryConfig {
+  /** Absolute path of the TOML file read, if any. */
+  configFile?: string;
+  kafkaClusters: KafkaClusterConfig[];
+  database: DatabaseConfig;
+  admin: AdminConfig;
+  worker: WorkerConfig;
+  invoker: InvokerConfig;
+  invocation: InvocationConfig;
+  bus: BusConfig;
+  /** Accepted settings that change nothing (e.g. librdkafka keys kafkajs has no use for). */
+  warnings: string[];
+}
