@@ -5,3 +5,5 @@ export * from './database';
 export * from './health/health.controller';
 export * from './ids/ids';
 export * from './kafka';
+export * from './metrics/metrics.module';
+export * from './contracts/invocation-command';

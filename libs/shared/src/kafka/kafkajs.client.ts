@@ -26,6 +26,7 @@ import {
   RecordProducer,
   TopicSpec,
 } from './kafka.types';
+import { SpreadAssigner } from './spread.assigner';
 
 export type KafkaConnectionConfig = Omit<KafkaConfig, 'logCreator' | 'logLevel'>;
 
@@ -90,6 +91,9 @@ export class KafkajsBatchConsumer implements BatchConsumer {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 200,
       readUncommitted: options.readUncommitted,
       rackId: options.rackId,
+      // A missing topic is an operator error to report, not something a consumer should create.
+      allowAutoTopicCreation: false,
+      partitionAssigners: [SpreadAssigner],
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({

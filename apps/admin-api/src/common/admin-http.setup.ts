@@ -1,0 +1,27 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { AdminExceptionFilter } from './admin-exception.filter';
+
+/** Restate's CLI and SDK clients call versioned paths such as `/v4/subscriptions`. */
+const VERSION_PREFIX = /^\/v[234](?=\/|\?|$)/;
+
+export function stripApiVersion(req: Request, _res: Response, next: NextFunction): void {
+  req.url = req.url.replace(VERSION_PREFIX, '') || '/';
+  next();
+}
+
+/** HTTP concerns of the admin API, shared by main.ts and the tests. */
+export function configureAdminHttp(app: NestExpressApplication, maxBodyBytes: number): void {
+  app.use(stripApiVersion);
+  app.useBodyParser('json', { limit: maxBodyBytes });
+  app.useGlobalFilters(new AdminExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+}

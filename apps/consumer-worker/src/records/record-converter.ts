@@ -1,0 +1,112 @@
+import {
+  encodeBusMessage,
+  IncomingRecord,
+  InvocationCommand,
+  invocationIdForRecord,
+  orderingKey,
+  OutgoingRecord,
+} from '@tributary/shared';
+import type { SubscriptionSpec } from '../subscriptions/subscription.spec';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Restate gives the key to handlers as URL-safe base64 in `kafka.key`. */
+function keyHeader(key: Buffer | null): Record<string, string> {
+  return key === null ? {} : { 'kafka.key': key.toString('base64url') };
+}
+
+function splitHeaders(record: IncomingRecord): {
+  headers: Record<string, string>;
+  rawHeaders: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  const rawHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record.headers)) {
+    if (value === undefined) continue;
+    const text = decodeUtf8(value);
+    if (text === undefined) rawHeaders[name] = value.toString('base64');
+    else headers[name] = text;
+  }
+  return { headers, rawHeaders };
+}
+
+/** Why this record cannot be delivered, or null when it can. Checked in this order. */
+function poisonReason(spec: SubscriptionSpec, record: IncomingRecord, maxRecordBytes: number): string | null {
+  if (spec.target.serviceTy === null) {
+    return `handler '${spec.target.service}/${spec.target.handler}' is not registered (was its deployment removed?); the record was not delivered`;
+  }
+  if (record.sizeBytes > maxRecordBytes) {
+    return `record of ${record.sizeBytes} bytes exceeds the limit of ${maxRecordBytes} bytes (worker.max-record-bytes); the payload was not stored`;
+  }
+  if (spec.target.serviceTy !== 'SERVICE' && record.key !== null && decodeUtf8(record.key) === undefined) {
+    return `The Kafka record key must be valid UTF-8 to address a ${spec.target.serviceTy === 'WORKFLOW' ? 'workflow' : 'virtual object'}: key bytes (base64) ${record.key.toString('base64')}`;
+  }
+  return null;
+}
+
+/**
+ * One invocation command per record. The id comes from the record's coordinates, so reading the
+ * record again gives the same command. A record that cannot be delivered still becomes a command,
+ * carrying `failure`, so the invoker records a failed invocation and the partition moves on.
+ */
+export function toInvocationCommand(
+  spec: SubscriptionSpec,
+  record: IncomingRecord,
+  maxRecordBytes: number,
+): InvocationCommand {
+  const id = invocationIdForRecord(spec.id, record.topic, record.partition, record.offset);
+  const failure = poisonReason(spec, record, maxRecordBytes);
+  const keyed = spec.target.serviceTy === 'VIRTUAL_OBJECT' || spec.target.serviceTy === 'WORKFLOW';
+  const { headers, rawHeaders } = splitHeaders(record);
+  return {
+    type: 'invoke',
+    v: 1,
+    id,
+    subscriptionId: spec.id,
+    target: {
+      service: spec.target.service,
+      handler: spec.target.handler,
+      key: keyed && failure === null && record.key !== null ? strictUtf8.decode(record.key) : '',
+      serviceTy: spec.target.serviceTy ?? 'SERVICE',
+      handlerTy: spec.target.handlerTy,
+    },
+    record: {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key === null ? null : record.key.toString('base64'),
+    },
+    // The record's own headers first: the metadata entries always win over a spoofed copy.
+    headers: {
+      ...headers,
+      'restate.subscription.id': spec.id,
+      'kafka.offset': record.offset,
+      'kafka.partition': String(record.partition),
+      'kafka.timestamp': record.timestamp,
+      'kafka.topic': record.topic,
+      ...keyHeader(record.key),
+    },
+    rawHeaders,
+    body: record.value === null || record.sizeBytes > maxRecordBytes ? null : record.value.toString('base64'),
+    failure,
+    retryPolicy: spec.retryPolicy,
+  };
+}
+
+/** The bus record of a command, keyed so that one object key's commands stay in order. */
+export function toBusRecord(command: InvocationCommand): OutgoingRecord {
+  const keyed = command.failure === null && command.target.serviceTy !== 'SERVICE';
+  return {
+    key: orderingKey(command.target.service, command.target.key, command.id, keyed),
+    value: encodeBusMessage(command),
+  };
+}

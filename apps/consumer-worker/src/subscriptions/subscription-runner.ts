@@ -1,0 +1,97 @@
+import { Logger } from '@nestjs/common';
+import { createKafka, KafkajsBatchConsumer, RecordBatch, RecordProducer } from '@tributary/shared';
+import { toBusRecord, toInvocationCommand } from '../records/record-converter';
+import type { WorkerMetrics } from '../worker.metrics';
+import type { SubscriptionSpec } from './subscription.spec';
+
+export interface RunnerDeps {
+  bus: RecordProducer;
+  busTopic: string;
+  workerId: string;
+  maxRecordBytes: number;
+  metrics: WorkerMetrics;
+}
+
+/** Bytes of bus records per produce request; stays well under the bus topic's message limit. */
+const MAX_SEND_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Consumes one subscription in its own consumer group. Each batch becomes invocation commands on
+ * the bus; the batch's source offsets are committed only after the bus acknowledged them, so a
+ * crash re-reads uncommitted records, whose commands carry the same ids.
+ */
+export class SubscriptionRunner {
+  private readonly logger: Logger;
+  private consumer?: KafkajsBatchConsumer;
+
+  constructor(
+    readonly spec: SubscriptionSpec,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.logger = new Logger(`subscription ${spec.id}`);
+  }
+
+  holdsPartitions(): boolean {
+    return (this.consumer?.assignment() ?? []).some((a) => a.partitions.length > 0);
+  }
+
+  async start(): Promise<void> {
+    const { spec, deps } = this;
+    // The worker id in the client id tells the admin API which worker holds which partition.
+    const kafka = createKafka(
+      { ...spec.kafka, clientId: `${spec.kafka.clientId ?? 'restate'}@${deps.workerId}` },
+      `subscription ${spec.id}`,
+    );
+    this.consumer = new KafkajsBatchConsumer(kafka, {
+      ...spec.consumer,
+      groupId: spec.groupId,
+      topics: [spec.topic],
+      partitionsConsumedConcurrently: 4,
+    });
+    this.consumer.onRebalance(() => deps.metrics.rebalances.inc({ subscription: spec.id }));
+    try {
+      await this.consumer.start((batch) => this.handle(batch));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.logger.log(`consuming ${spec.topic} as group ${spec.groupId}`);
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async handle(batch: RecordBatch): Promise<void> {
+    const { spec, deps } = this;
+    const labels = { subscription: spec.id };
+    let poison = 0;
+    let chunk = [];
+    let chunkBytes = 0;
+    for (const record of batch.records) {
+      const command = toInvocationCommand(spec, record, deps.maxRecordBytes);
+      if (command.failure !== null) poison += 1;
+      const busRecord = toBusRecord(command);
+      const size = (busRecord.value as Buffer).length;
+      if (chunkBytes + size > MAX_SEND_BYTES && chunk.length > 0) {
+        await deps.bus.send(deps.busTopic, chunk);
+        chunk = [];
+        chunkBytes = 0;
+      }
+      chunk.push(busRecord);
+      chunkBytes += size;
+    }
+    await deps.bus.send(deps.busTopic, chunk);
+    const n = batch.records.length;
+    deps.metrics.recordsConsumed.inc(labels, n);
+    deps.metrics.commandsEmitted.inc(labels, n);
+    if (poison > 0) deps.metrics.poisonRecords.inc(labels, poison);
+    const last = batch.records[n - 1].offset;
+    deps.metrics.lag.set(
+      { ...labels, partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+    );
+  }
+}

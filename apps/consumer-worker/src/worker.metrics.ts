@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS_REGISTRY } from '@tributary/shared';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+@Injectable()
+export class WorkerMetrics {
+  readonly recordsConsumed: Counter<'subscription'>;
+  readonly commandsEmitted: Counter<'subscription'>;
+  readonly poisonRecords: Counter<'subscription'>;
+  readonly lag: Gauge<'subscription' | 'partition'>;
+  readonly rebalances: Counter<'subscription'>;
+  readonly claimedSubscriptions: Gauge;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+    const registers = [registry];
+    this.recordsConsumed = new Counter({
+      name: 'tributary_worker_records_consumed_total',
+      help: 'Kafka records read from subscribed topics',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.commandsEmitted = new Counter({
+      name: 'tributary_worker_commands_emitted_total',
+      help: 'Invocation commands acknowledged by the bus',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.poisonRecords = new Counter({
+      name: 'tributary_worker_poison_records_total',
+      help: 'Records turned into failed invocations (bad key, too large, handler gone)',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'tributary_worker_lag_records',
+      help: 'Records between the last batch handled and the end of the partition',
+      labelNames: ['subscription', 'partition'],
+      registers,
+    });
+    this.rebalances = new Counter({
+      name: 'tributary_worker_rebalances_total',
+      help: 'Consumer group rebalances seen by this worker',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.claimedSubscriptions = new Gauge({
+      name: 'tributary_worker_claimed_subscriptions',
+      help: 'Subscriptions of which this worker holds at least one partition',
+      registers,
+    });
+  }
+}
