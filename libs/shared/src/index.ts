@@ -7,3 +7,4 @@ export * from './ids/ids';
 export * from './kafka';
 export * from './metrics/metrics.module';
 export * from './contracts/invocation-command';
+export * from './protocol';

@@ -1,0 +1,342 @@
+import { Agent } from 'undici';
+import { parseManifest } from './manifest.parser';
+import { parseFailureBody, parseInvocationResponse } from './invocation-response.parser';
+import { signRequest } from './protocol.signature';
+import {
+  EndpointManifest,
+  InvocationRequest,
+  InvokeFailure,
+  InvokeOutcome,
+} from './protocol.types';
+
+export type DiscoveryFailureReason =
+  'invalid-uri' | 'unreachable' | 'timeout' | 'http-status' | 'not-json' | 'not-manifest';
+
+/** Why a deployment could not be registered; `message` is meant for the operator as is. */
+export class DiscoveryError extends Error {
+  constructor(
+    readonly reason: DiscoveryFailureReason,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'DiscoveryError';
+  }
+}
+
+/** Thrown by `invoke` when the caller's AbortSignal fired: the outcome is unknown, not a failure. */
+export class InvokeAbortedError extends Error {
+  constructor(readonly reason: unknown) {
+    super('invocation request aborted by the invoker');
+    this.name = 'AbortError';
+  }
+}
+
+export interface HandlerClientOptions {
+  /** Connections kept per deployment origin; unlimited by default (the invoker bounds concurrency). */
+  connectionsPerOrigin?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface DiscoverOptions {
+  /** The deployment's `additional_headers`. */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  signingKey?: string;
+}
+
+export interface InvokeOptions {
+  /** Whole-request deadline. Without it undici's 300 s header/body timeouts apply. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  signingKey?: string;
+  extraHeaders?: Record<string, string>;
+}
+
+const DEFAULT_DISCOVERY_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+interface Target {
+  origin: string;
+  path: string;
+  href: string;
+}
+
+interface SendRequest extends Target {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+type TransportProblem =
+  | { kind: 'aborted'; reason: unknown }
+  | { kind: 'timeout' | 'unreachable' | 'connection'; detail: string };
+
+class TransportError extends Error {
+  constructor(readonly problem: TransportProblem) {
+    super(problem.kind);
+  }
+}
+
+/**
+ * Speaks the handler protocol (docs/protocol.md) to deployments. One undici Agent keeps a
+ * keep-alive pool per deployment origin, so invocations reuse connections.
+ */
+export class HandlerClient {
+  private readonly agent: Agent;
+
+  constructor(options: HandlerClientOptions = {}) {
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin ?? null,
+      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+    });
+  }
+
+  async discover(uri: string, options: DiscoverOptions = {}): Promise<EndpointManifest> {
+    const target = discoveryTarget(uri);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS;
+    const body = Buffer.alloc(0);
+    const headers = {
+      ...options.headers,
+      accept: 'application/json',
+      ...sign(options.signingKey, 'GET', target.path, body),
+    };
+    let response: RawResponse;
+    try {
+      response = await this.send({ ...target, method: 'GET', headers, body, timeoutMs });
+    } catch (err) {
+      throw discoveryTransportError(target.href, err, timeoutMs);
+    }
+    return manifestOf(target.href, response);
+  }
+
+  /**
+   * Invokes one handler. Handler-side problems (failures, bad answers, unreachable deployment,
+   * timeout) come back as a failure outcome; only an abort through `signal` rejects.
+   */
+  async invoke(
+    deploymentUri: string,
+    request: InvocationRequest,
+    options: InvokeOptions = {},
+  ): Promise<InvokeOutcome> {
+    const path = `/invoke/${encodeURIComponent(request.service)}/${encodeURIComponent(request.handler)}`;
+    const target = resolveTarget(deploymentUri, path);
+    const body = Buffer.from(JSON.stringify(request));
+    const headers = {
+      ...options.extraHeaders,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...sign(options.signingKey, 'POST', target.path, body),
+    };
+    try {
+      const response = await this.send({
+        ...target,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      });
+      return outcomeOf(target.href, response);
+    } catch (err) {
+      return transportFailure(target.href, err, options.timeoutMs);
+    }
+  }
+
+  /** Waits for requests in flight, then closes every pooled connection. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async send(req: SendRequest): Promise<RawResponse> {
+    const timeout = req.timeoutMs !== undefined ? AbortSignal.timeout(req.timeoutMs) : undefined;
+    const signals = [timeout, req.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    // Our own deadline replaces undici's per-phase timeouts when one is given.
+    const phaseTimeout = timeout ? 0 : undefined;
+    try {
+      const res = await this.agent.request({
+        origin: req.origin,
+        path: req.path,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        headersTimeout: phaseTimeout,
+        bodyTimeout: phaseTimeout,
+      });
+      return { status: res.statusCode, body: await res.body.text() };
+    } catch (err) {
+      if (req.signal?.aborted)
+        throw new TransportError({ kind: 'aborted', reason: req.signal.reason });
+      if (timeout?.aborted)
+        throw new TransportError({ kind: 'timeout', detail: 'deadline exceeded' });
+      throw new TransportError(classify(err));
+    }
+  }
+}
+
+function sign(
+  key: string | undefined,
+  method: string,
+  path: string,
+  body: Buffer,
+): Record<string, string> {
+  return key ? signRequest(key, { method, path, body }) : {};
+}
+
+function resolveTarget(uri: string, suffix: string): Target {
+  const url = new URL(uri);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`unsupported scheme '${url.protocol}' in '${uri}': use http or https`);
+  }
+  const path = url.pathname.replace(/\/+$/, '') + suffix;
+  return { origin: url.origin, path, href: url.origin + path };
+}
+
+function discoveryTarget(uri: string): Target {
+  try {
+    return resolveTarget(uri, '/discover');
+  } catch (err) {
+    throw new DiscoveryError('invalid-uri', `invalid deployment URI '${uri}': ${messageOf(err)}`);
+  }
+}
+
+function manifestOf(href: string, response: RawResponse): EndpointManifest {
+  if (response.status !== 200) {
+    const hint = response.status === 401 ? ' (signature rejected: check the signing key)' : '';
+    throw new DiscoveryError(
+      'http-status',
+      `${href} answered ${response.status}${hint}: ${snippet(response.body)}`,
+      response.status,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(response.body);
+  } catch (err) {
+    throw new DiscoveryError(
+      'not-json',
+      `${href} answered 200 with a body that is not JSON (${messageOf(err)}): ${snippet(response.body)}`,
+    );
+  }
+  try {
+    return parseManifest(json);
+  } catch (err) {
+    throw new DiscoveryError(
+      'not-manifest',
+      `${href} answered an invalid manifest: ${messageOf(err)}`,
+    );
+  }
+}
+
+function outcomeOf(href: string, response: RawResponse): InvokeOutcome {
+  if (response.status === 401) {
+    return retryable(
+      401,
+      `${href} rejected the request signature (401): check that the invoker and the deployment share the same signing key`,
+    );
+  }
+  if (response.status !== 200) {
+    const failure = parseFailureBody(tryJson(response.body));
+    const message = failure?.message ?? snippet(response.body);
+    return retryable(response.status, `${href} answered ${response.status}: ${message}`);
+  }
+  try {
+    return parseInvocationResponse(JSON.parse(response.body));
+  } catch (err) {
+    return retryable(502, `malformed answer from ${href}: ${messageOf(err)}`);
+  }
+}
+
+function transportFailure(href: string, err: unknown, timeoutMs?: number): InvokeFailure {
+  if (!(err instanceof TransportError)) throw err;
+  const problem = err.problem;
+  switch (problem.kind) {
+    case 'aborted':
+      throw new InvokeAbortedError(problem.reason);
+    case 'timeout':
+      return retryable(504, `no answer from ${href} ${within(timeoutMs)}(${problem.detail})`);
+    case 'unreachable':
+      return retryable(503, `cannot reach ${href}: ${problem.detail}`);
+    case 'connection':
+      return retryable(502, `request to ${href} failed: ${problem.detail}`);
+  }
+}
+
+function discoveryTransportError(href: string, err: unknown, timeoutMs: number): DiscoveryError {
+  if (!(err instanceof TransportError)) throw err;
+  const problem = err.problem;
+  switch (problem.kind) {
+    case 'timeout':
+    case 'aborted':
+      return new DiscoveryError('timeout', `no answer from ${href} ${within(timeoutMs)}`.trim());
+    case 'unreachable':
+    case 'connection':
+      return new DiscoveryError('unreachable', `cannot reach ${href}: ${problem.detail}`);
+  }
+}
+
+function retryable(code: number, message: string): InvokeFailure {
+  return { kind: 'failure', terminal: false, message, code };
+}
+
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found (DNS lookup failed)',
+  EAI_AGAIN: 'host not found (DNS lookup failed, temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+const TIMEOUTS: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+  ETIMEDOUT: 'connect timeout',
+};
+
+function classify(err: unknown): TransportProblem {
+  for (const code of errorCodes(err)) {
+    if (UNREACHABLE[code]) return { kind: 'unreachable', detail: UNREACHABLE[code] };
+    if (TIMEOUTS[code]) return { kind: 'timeout', detail: TIMEOUTS[code] };
+  }
+  return { kind: 'connection', detail: messageOf(err) };
+}
+
+/** Node nests the useful code: in `cause`, or in `errors` when several addresses were tried. */
+function errorCodes(err: unknown): string[] {
+  if (typeof err !== 'object' || err === null) return [];
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof e.code === 'string' ? [e.code] : [];
+  const nested = Array.isArray(e.errors) ? e.errors.flatMap(errorCodes) : [];
+  return [...own, ...errorCodes(e.cause), ...nested];
+}
+
+function within(timeoutMs?: number): string {
+  return timeoutMs !== undefined ? `within ${timeoutMs} ms ` : '';
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function snippet(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim();
+  if (text.length === 0) return '(empty body)';
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
