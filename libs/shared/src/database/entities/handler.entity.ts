@@ -1,8 +1,10 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Relation } from 'typeorm';
 import { ServiceEntity } from './service.entity';
 
+import type { HandlerType } from '../../protocol/protocol.types';
+
 /** EXCLUSIVE and WORKFLOW handlers run one at a time per key; SHARED and service handlers do not. */
-export type HandlerType = 'EXCLUSIVE' | 'SHARED' | 'WORKFLOW';
+export type { HandlerType };
 
 @Entity({ name: 'handlers' })
 export class HandlerEntity {

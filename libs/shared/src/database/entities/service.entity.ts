@@ -13,7 +13,9 @@ import {
 import { DeploymentEntity } from './deployment.entity';
 import { HandlerEntity } from './handler.entity';
 
-export type ServiceType = 'SERVICE' | 'VIRTUAL_OBJECT' | 'WORKFLOW';
+import type { ServiceType } from '../../protocol/protocol.types';
+
+export type { ServiceType };
 
 /** The latest revision of a service; registering it again from another deployment moves it. */
 @Entity({ name: 'services' })
