@@ -38,7 +38,9 @@ export async function startAdminApi(
   const moduleRef = await Test.createTestingModule({
     imports: [AdminApiModule.forRoot(config)],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error', 'warn'] });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    logger: ['error', 'warn'],
+  });
   configureAdminHttp(app, config.admin.maxBodyBytes);
   await app.init();
   return {

@@ -9,7 +9,11 @@ export async function freePort(): Promise<number> {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -26,7 +30,12 @@ export interface AppProcess {
 export function startApp(app: string, args: string[], env: Record<string, string>): AppProcess {
   const child = spawn(
     process.execPath,
-    ['-r', path.join(ROOT, 'scripts/register-ts.js'), path.join(ROOT, `apps/${app}/src/main.ts`), ...args],
+    [
+      '-r',
+      path.join(ROOT, 'scripts/register-ts.js'),
+      path.join(ROOT, `apps/${app}/src/main.ts`),
+      ...args,
+    ],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -6,7 +6,7 @@ import {
   orderingKey,
   OutgoingRecord,
 } from '@tributary/shared';
-import type { SubscriptionSpec } from '../subscriptions/subscription.spec';
+import type { SubscriptionSpec } from '../subscriptions/subscription-spec.model';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -39,14 +39,22 @@ function splitHeaders(record: IncomingRecord): {
 }
 
 /** Why this record cannot be delivered, or null when it can. Checked in this order. */
-function poisonReason(spec: SubscriptionSpec, record: IncomingRecord, maxRecordBytes: number): string | null {
+function poisonReason(
+  spec: SubscriptionSpec,
+  record: IncomingRecord,
+  maxRecordBytes: number,
+): string | null {
   if (spec.target.serviceTy === null) {
     return `handler '${spec.target.service}/${spec.target.handler}' is not registered (was its deployment removed?); the record was not delivered`;
   }
   if (record.sizeBytes > maxRecordBytes) {
     return `record of ${record.sizeBytes} bytes exceeds the limit of ${maxRecordBytes} bytes (worker.max-record-bytes); the payload was not stored`;
   }
-  if (spec.target.serviceTy !== 'SERVICE' && record.key !== null && decodeUtf8(record.key) === undefined) {
+  if (
+    spec.target.serviceTy !== 'SERVICE' &&
+    record.key !== null &&
+    decodeUtf8(record.key) === undefined
+  ) {
     return `The Kafka record key must be valid UTF-8 to address a ${spec.target.serviceTy === 'WORKFLOW' ? 'workflow' : 'virtual object'}: key bytes (base64) ${record.key.toString('base64')}`;
   }
   return null;
@@ -96,7 +104,10 @@ export function toInvocationCommand(
       ...keyHeader(record.key),
     },
     rawHeaders,
-    body: record.value === null || record.sizeBytes > maxRecordBytes ? null : record.value.toString('base64'),
+    body:
+      record.value === null || record.sizeBytes > maxRecordBytes
+        ? null
+        : record.value.toString('base64'),
     failure,
     retryPolicy: spec.retryPolicy,
   };

@@ -9,7 +9,7 @@ import {
   TributaryConfig,
 } from '@tributary/shared';
 import { DataSource } from 'typeorm';
-import type { SubscriptionSpec } from './subscription.spec';
+import type { SubscriptionSpec } from './subscription-spec.model';
 
 interface SubscriptionRow {
   id: string;
@@ -78,7 +78,8 @@ export class SubscriptionCatalog {
         serviceTy: registered ? row.service_ty : null,
         handlerTy: registered ? row.handler_ty : null,
       },
-      kafka: problem === null ? buildKafkaConfig({ clientId: 'restate', ...t.client }) : { brokers: [] },
+      kafka:
+        problem === null ? buildKafkaConfig({ clientId: 'restate', ...t.client }) : { brokers: [] },
       consumer: {
         fromBeginning: t.subscription.fromBeginning ?? false,
         sessionTimeout: t.consumer.sessionTimeout,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createKafka, KafkajsBatchConsumer, RecordBatch, RecordProducer } from '@tributary/shared';
 import { toBusRecord, toInvocationCommand } from '../records/record-converter';
 import type { WorkerMetrics } from '../worker.metrics';
-import type { SubscriptionSpec } from './subscription.spec';
+import type { SubscriptionSpec } from './subscription-spec.model';
 
 export interface RunnerDeps {
   bus: RecordProducer;
@@ -23,6 +23,7 @@ const MAX_SEND_BYTES = 4 * 1024 * 1024;
 export class SubscriptionRunner {
   private readonly logger: Logger;
   private consumer?: KafkajsBatchConsumer;
+  private starting?: Promise<void>;
 
   constructor(
     readonly spec: SubscriptionSpec,
@@ -35,7 +36,12 @@ export class SubscriptionRunner {
     return (this.consumer?.assignment() ?? []).some((a) => a.partitions.length > 0);
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting = this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     const { spec, deps } = this;
     // The worker id in the client id tells the admin API which worker holds which partition.
     const kafka = createKafka(
@@ -52,13 +58,17 @@ export class SubscriptionRunner {
     try {
       await this.consumer.start((batch) => this.handle(batch));
     } catch (err) {
-      await this.stop();
+      const consumer = this.consumer;
+      this.consumer = undefined;
+      await consumer.stop().catch(() => undefined);
       throw err;
     }
     this.logger.log(`consuming ${spec.topic} as group ${spec.groupId}`);
   }
 
+  /** Waits for a start in progress, then leaves the group after the batch in hand is committed. */
   async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.stop();

@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HealthController } from '../health/health.controller';
 
+const SHUTDOWN_TIMEOUT_MS = 45_000;
+
 export function parseBindAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
@@ -24,14 +26,35 @@ export async function bootstrapApp(
     abortOnError: false,
   });
   opts.configure?.(app);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const health = app.get(HealthController, { strict: false });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.log(`${signal} received: draining`);
-      health.markDraining();
-    });
-  }
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      logger.warn(`${signal} received again: exiting now`);
+      process.exit(1);
+    }
+    closing = true;
+    logger.log(`${signal} received: draining`);
+    health.markDraining();
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000}s: exiting`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
+    // app.close() runs every module's shutdown hook: consumers finish or hand back their work.
+    app.close().then(
+      () => {
+        logger.log('stopped cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
   const { host, port } = parseBindAddress(opts.bindAddress);
   await app.listen(port, host);
   logger.log(`${opts.name} listening on http://${host}:${port}`);

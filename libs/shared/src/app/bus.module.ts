@@ -33,7 +33,13 @@ export class Bus implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const { partitions, replicationFactor } = this.config.bus;
     await this.admin.ensureTopics(
-      Object.values(this.topics).map((topic) => ({ topic, partitions, replicationFactor })),
+      Object.values(this.topics).map((topic) => ({
+        topic,
+        partitions,
+        replicationFactor,
+        // A command carries its record base64-encoded: room for records up to several MiB.
+        config: { 'max.message.bytes': String(16 * 1024 * 1024) },
+      })),
     );
     this.logger.log(`bus topics ready: ${Object.values(this.topics).join(', ')}`);
   }

@@ -11,7 +11,12 @@ export const CONFIG_DEFAULTS = {
     heartbeatInterval: '2s',
     maxRecordBytes: 1024 * 1024,
   },
-  invoker: { bindAddress: '127.0.0.1:9071', concurrency: 256, requestTimeout: '60s' },
+  invoker: {
+    bindAddress: '127.0.0.1:9071',
+    concurrency: 256,
+    requestTimeout: '60s',
+    leaseTtl: '10s',
+  },
   invocation: {
     retention: '24h',
     defaultRetryPolicy: {

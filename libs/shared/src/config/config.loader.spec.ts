@@ -177,6 +177,8 @@ describe('loadConfig: defaults', () => {
         concurrency: 256,
         requestTimeoutMs: 60_000,
         signingKey: undefined,
+        leaseTtlMs: 10_000,
+        id: undefined,
       },
       invocation: {
         retentionMs: 86_400_000,
@@ -231,6 +233,8 @@ bind-address = "0.0.0.0:19071"
 concurrency = 8
 request-timeout = "2m"
 signing-key = "k"
+lease-ttl = "20s"
+id = "invoker-1"
 [invocation]
 retention = "1h30m"
 [invocation.default-retry-policy]
@@ -263,6 +267,8 @@ topic-prefix = "trib"
       concurrency: 8,
       requestTimeoutMs: 120_000,
       signingKey: 'k',
+      leaseTtlMs: 20_000,
+      id: 'invoker-1',
     });
     expect(config.invocation).toEqual({
       retentionMs: 5_400_000,

@@ -150,6 +150,8 @@ function build(s: ValidSections, sources: Sources, warnings: string[]): Tributar
       concurrency: s.invoker.concurrency ?? d.invoker.concurrency,
       requestTimeoutMs: ms(s.invoker.requestTimeout ?? d.invoker.requestTimeout),
       signingKey: s.invoker.signingKey,
+      leaseTtlMs: ms(s.invoker.leaseTtl ?? d.invoker.leaseTtl),
+      id: s.invoker.id,
     },
     invocation: {
       retentionMs: ms(s.invocation.retention ?? d.invocation.retention),

@@ -59,6 +59,8 @@ export class InvokerSection {
   @IsOptional() @IsPositiveInteger() concurrency?: number;
   @IsOptional() @IsDuration() requestTimeout?: string;
   @IsOptional() @IsNonEmptyString({ secret: true }) signingKey?: string;
+  @IsOptional() @IsDuration() leaseTtl?: string;
+  @IsOptional() @IsNonEmptyString() id?: string;
 }
 
 export class RetryPolicySection {

@@ -23,6 +23,8 @@ export const ENV_OVERRIDES: readonly {
   { env: 'DATABASE_URL', section: 'database', key: 'url' },
   { env: 'TRIBUTARY_ADMIN_BIND_ADDRESS', section: 'admin', key: 'bind-address' },
   { env: 'TRIBUTARY_WORKER_BIND_ADDRESS', section: 'worker', key: 'bind-address' },
+  { env: 'TRIBUTARY_WORKER_ID', section: 'worker', key: 'id' },
+  { env: 'TRIBUTARY_INVOKER_ID', section: 'invoker', key: 'id' },
   { env: 'TRIBUTARY_INVOKER_BIND_ADDRESS', section: 'invoker', key: 'bind-address' },
   { env: 'TRIBUTARY_SIGNING_KEY', section: 'invoker', key: 'signing-key' },
   { env: 'TRIBUTARY_BUS_BROKERS', section: 'bus', key: 'brokers', list: true },

@@ -63,6 +63,10 @@ export interface InvokerConfig {
   requestTimeoutMs: number;
   /** Key the invoker signs handler requests with; unsigned when unset. */
   signingKey?: string;
+  /** How long an invocation's claim lasts without renewal; renewed while the handler runs. */
+  leaseTtlMs: number;
+  /** Stable invoker identity; when unset the invoker makes one up at start. */
+  id?: string;
 }
 
 export interface InvocationConfig {

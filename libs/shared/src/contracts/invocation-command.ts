@@ -55,7 +55,12 @@ export interface InvocationControl {
 export type BusMessage = InvocationCommand | InvocationControl;
 
 /** The bus key: every message for one object/workflow key lands on one partition, in order. */
-export function orderingKey(service: string, key: string, invocationId: string, keyed: boolean): string {
+export function orderingKey(
+  service: string,
+  key: string,
+  invocationId: string,
+  keyed: boolean,
+): string {
   return keyed ? `${service}\u0000${key}` : invocationId;
 }
 
@@ -92,14 +97,22 @@ export function decodeBusMessage(bytes: Buffer): BusMessage {
   check(msg.type === 'invoke', `unknown type ${String(msg.type)}`);
   const t = msg.target as Record<string, unknown> | undefined;
   check(!!t && isString(t.service) && isString(t.handler) && isString(t.key), 'target');
-  check(['SERVICE', 'VIRTUAL_OBJECT', 'WORKFLOW'].includes(t!.serviceTy as string), 'target.serviceTy');
+  check(
+    ['SERVICE', 'VIRTUAL_OBJECT', 'WORKFLOW'].includes(t!.serviceTy as string),
+    'target.serviceTy',
+  );
   check(
     t!.handlerTy === null || ['EXCLUSIVE', 'SHARED', 'WORKFLOW'].includes(t!.handlerTy as string),
     'target.handlerTy',
   );
   const r = msg.record as Record<string, unknown> | undefined;
   check(
-    !!r && isString(r.topic) && typeof r.partition === 'number' && isString(r.offset) && isString(r.timestamp) && isStringOrNull(r.key),
+    !!r &&
+      isString(r.topic) &&
+      typeof r.partition === 'number' &&
+      isString(r.offset) &&
+      isString(r.timestamp) &&
+      isStringOrNull(r.key),
     'record',
   );
   check(isString(msg.subscriptionId), 'subscriptionId');

@@ -11,7 +11,10 @@ async function check(probe: () => Promise<unknown>): Promise<string> {
     await Promise.race([
       probe(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS}ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS}ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return 'up';

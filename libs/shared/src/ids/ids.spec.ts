@@ -24,7 +24,9 @@ describe('ids', () => {
     expect(a).not.toBe(invocationIdForRecord('sub_1', 'orders', 4, '42'));
     expect(a).not.toBe(invocationIdForRecord('sub_2', 'orders', 3, '42'));
     // separators keep ("a", "b1") and ("a b", "1") apart
-    expect(invocationIdForRecord('s', 'ab', 1, '0')).not.toBe(invocationIdForRecord('s', 'a', 11, '0'));
+    expect(invocationIdForRecord('s', 'ab', 1, '0')).not.toBe(
+      invocationIdForRecord('s', 'a', 11, '0'),
+    );
   });
 
   it('makes random invocation ids of the same shape', () => {

@@ -86,7 +86,10 @@ describe('Kafka layer (real broker)', () => {
   it('reports lag for a group that has not committed', async () => {
     const topic = uniqueName('layer-lag');
     await admin.ensureTopics([{ topic, partitions: 1 }]);
-    await producer.send(topic, [{ key: null, value: 'a' }, { key: null, value: 'b' }]);
+    await producer.send(topic, [
+      { key: null, value: 'a' },
+      { key: null, value: 'b' },
+    ]);
     expect(await admin.groupOffsets(uniqueName('nobody'), topic)).toEqual([
       { partition: 0, committed: null, end: '2', lag: null },
     ]);

@@ -55,7 +55,8 @@ export function toIncomingRecord(
   for (const [name, raw] of Object.entries(m.headers ?? {})) {
     // kafkajs returns repeated header names as an array; the last one wins, as in a map.
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-    const buf = value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value);
+    const buf =
+      value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value);
     headers[name] = buf;
     sizeBytes += name.length + (buf?.length ?? 0);
   }
@@ -114,9 +115,12 @@ export class KafkajsBatchConsumer implements BatchConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         if (batch.messages.length === 0) return;
-        const records = batch.messages.map((m) => toIncomingRecord(batch.topic, batch.partition, m));
+        const records = batch.messages.map((m) =>
+          toIncomingRecord(batch.topic, batch.partition, m),
+        );
         await handler(
           {
             topic: batch.topic,
@@ -124,13 +128,20 @@ export class KafkajsBatchConsumer implements BatchConsumer {
             records,
             highWatermark: batch.highWatermark,
           },
-          { heartbeat, isRunning: () => isRunning() && !isStale() },
+          {
+            heartbeat: () => payload.heartbeat(),
+            isRunning: () => payload.isRunning() && !payload.isStale(),
+          },
         );
         const last = batch.lastOffset();
-        resolveOffset(last);
+        payload.resolveOffset(last);
         // Commit only what the handler finished: the next offset after the batch.
         await this.consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: (BigInt(last) + 1n).toString(),
+          },
         ]);
       },
     });

@@ -1,4 +1,12 @@
-import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryColumn, Relation } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  OneToMany,
+  PrimaryColumn,
+  Relation,
+} from 'typeorm';
 import { ServiceEntity } from './service.entity';
 
 /** A handler endpoint registered through `POST /deployments`. */
