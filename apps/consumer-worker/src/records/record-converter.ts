@@ -110,6 +110,7 @@ export function toInvocationCommand(
         : record.value.toString('base64'),
     failure,
     retryPolicy: spec.retryPolicy,
+    deadLetterTopic: spec.deadLetterTopic,
   };
 }
 

@@ -20,6 +20,7 @@ interface SubscriptionRow {
   handler_name: string;
   options: Record<string, string>;
   generation: number;
+  dead_letter_topic: string | null;
   service_ty: ServiceTy | null;
   handler_found: string | null;
   handler_ty: HandlerTy | null;
@@ -40,7 +41,7 @@ export class SubscriptionCatalog {
   async load(): Promise<SubscriptionSpec[]> {
     const rows: SubscriptionRow[] = await this.db.query(`
       SELECT s.id, s.status, s.cluster, s.topic, s.service_name, s.handler_name, s.options,
-             s.generation, sv.ty AS service_ty, h.name AS handler_found, h.ty AS handler_ty,
+             s.generation, s.dead_letter_topic, sv.ty AS service_ty, h.name AS handler_found, h.ty AS handler_ty,
              kc.properties AS cluster_properties
         FROM subscriptions s
         LEFT JOIN services sv ON sv.name = s.service_name
@@ -93,6 +94,7 @@ export class SubscriptionCatalog {
         rackId: t.consumer.rackId,
       },
       retryPolicy: maxAttempts ? { maxAttempts: Number(maxAttempts) } : null,
+      deadLetterTopic: row.dead_letter_topic ?? t.extensions['tributary.dead-letter-topic'] ?? null,
       problem,
     };
     return {

@@ -18,6 +18,7 @@ export interface SubscriptionSpec {
   kafka: KafkaConfig;
   consumer: Omit<ConsumerOptions, 'groupId' | 'topics'>;
   retryPolicy: Record<string, unknown> | null;
+  deadLetterTopic: string | null;
   /** Why this subscription cannot be consumed now (unknown cluster, bad options), or null. */
   problem: string | null;
   /** Changes whenever anything above changes: the runner is restarted on a new fingerprint. */

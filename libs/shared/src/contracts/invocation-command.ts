@@ -40,9 +40,15 @@ export interface InvocationCommand {
   failure: string | null;
   /** Per-subscription retry policy override, if any. */
   retryPolicy: Record<string, unknown> | null;
+  /** The subscription's dead-letter topic at the time the record was read, if any. */
+  deadLetterTopic: string | null;
 }
 
-export type ControlAction = 'kill' | 'cancel' | 'wake';
+/**
+ * `wake`: the row changed in Postgres (resumed, killed while not running, restarted as new):
+ * reload it. `kill`/`cancel`/`pause`: act on the invocation, aborting its request if running.
+ */
+export type ControlAction = 'kill' | 'cancel' | 'pause' | 'wake';
 
 /** Sent by the admin API, keyed like the invocation, so the owning invoker acts on it. */
 export interface InvocationControl {
@@ -91,7 +97,7 @@ export function decodeBusMessage(bytes: Buffer): BusMessage {
   check(msg.v === 1, `unsupported version ${String(msg.v)}`);
   check(isString(msg.id) && msg.id.startsWith('inv_'), 'id');
   if (msg.type === 'control') {
-    check(['kill', 'cancel', 'wake'].includes(msg.action as string), 'control action');
+    check(['kill', 'cancel', 'pause', 'wake'].includes(msg.action as string), 'control action');
     return msg as unknown as InvocationControl;
   }
   check(msg.type === 'invoke', `unknown type ${String(msg.type)}`);
@@ -119,6 +125,7 @@ export function decodeBusMessage(bytes: Buffer): BusMessage {
   check(isRecordOfStrings(msg.headers) && isRecordOfStrings(msg.rawHeaders), 'headers');
   check(isStringOrNull(msg.body) && isStringOrNull(msg.failure), 'body/failure');
   check(msg.retryPolicy === null || typeof msg.retryPolicy === 'object', 'retryPolicy');
+  check(isStringOrNull(msg.deadLetterTopic), 'deadLetterTopic');
   return msg as unknown as InvocationCommand;
 }
 

@@ -35,6 +35,12 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
 @Index('IDX_invocations_target_created', ['targetService', 'targetHandler', 'createdAt'])
 @Index('IDX_invocations_subscription_created', ['subscriptionId', 'createdAt'])
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
+@Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
+  where: `"status" <> 'completed'`,
+})
+@Index('IDX_invocations_dead_letters', ['busPartition'], {
+  where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,
+})
 export class InvocationEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_invocations' })
   id: string;
@@ -106,6 +112,20 @@ export class InvocationEntity {
   /** The record key's bytes as read, for dead letters (the UTF-8 text is in target_key). */
   @Column({ name: 'kafka_key', type: 'bytea', nullable: true })
   kafkaKey: Buffer | null;
+
+  /**
+   * The bus partition its command arrived on. The invoker that owns that partition (through the
+   * bus consumer group) schedules the invocation; control messages are sent to it there.
+   */
+  @Column({ name: 'bus_partition', type: 'int', nullable: true })
+  busPartition: number | null;
+
+  /** Where the original record goes if this invocation ends in failure (from its subscription). */
+  @Column({ name: 'dead_letter_topic', type: 'text', nullable: true })
+  deadLetterTopic: string | null;
+
+  @Column({ name: 'dead_lettered_at', type: 'timestamptz', nullable: true })
+  deadLetteredAt: Date | null;
 
   /** Set on an invocation made by restart-as-new: the one it restarts. */
   @Column({ name: 'restarted_from', type: 'text', nullable: true })

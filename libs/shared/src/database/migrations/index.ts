@@ -1,4 +1,5 @@
 import { Initial1795951862831 } from './1795951862831-initial';
+import { InvocationOwnership1795953299938 } from './1795953299938-invocation-ownership';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
-export const MIGRATIONS = [Initial1795951862831];
+export const MIGRATIONS = [Initial1795951862831, InvocationOwnership1795953299938];
