@@ -1,12 +1,36 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, TributaryConfig } from '@tributary/shared';
+import { CoreModule, MetricsModule, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import { HandlerRegistry } from './execution/handler.registry';
+import { InvocationExecutor, SCHEDULER } from './execution/invocation.executor';
+import { InvocationStore } from './execution/invocation.store';
+import { CommandIngestor } from './ingest/command.ingestor';
+import { InvokerMetrics } from './invoker.metrics';
+import { DeadLetterPublisher } from './jobs/dead-letter.publisher';
+import { MetricsSampler } from './jobs/metrics.sampler';
+import { RetentionJob } from './jobs/retention.job';
+import { InvocationScheduler } from './scheduling/invocation.scheduler';
 
 @Module({})
 export class InvokerModule {
   static forRoot(config: TributaryConfig): DynamicModule {
     return {
       module: InvokerModule,
-      imports: [CoreModule.forRoot(config, 'invoker')],
+      imports: [CoreModule.forRoot(config, 'invoker'), MetricsModule],
+      providers: [
+        {
+          provide: SCHEDULER,
+          inject: [TRIBUTARY_CONFIG],
+          useFactory: (c: TributaryConfig) => new InvocationScheduler(c.invoker.concurrency),
+        },
+        InvocationStore,
+        HandlerRegistry,
+        InvokerMetrics,
+        InvocationExecutor,
+        CommandIngestor,
+        DeadLetterPublisher,
+        RetentionJob,
+        MetricsSampler,
+      ],
     };
   }
 }

@@ -1,0 +1,492 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import {
+  HandlerClient,
+  InvocationRequest,
+  InvokeAbortedError,
+  InvokeOutcome,
+  JSON_CONTENT_TYPE,
+  TRIBUTARY_CONFIG,
+  TributaryConfig,
+} from '@tributary/shared';
+import { hostname } from 'node:os';
+import { InvokerMetrics } from '../invoker.metrics';
+import { Finish, InvocationScheduler } from '../scheduling/invocation.scheduler';
+import { HandlerRegistry } from './handler.registry';
+import {
+  AttemptResult,
+  ClaimedInvocation,
+  InvocationStore,
+  OpenInvocation,
+  stateMapKey,
+} from './invocation.store';
+import { decideRetry, resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
+
+export const SCHEDULER = Symbol('SCHEDULER');
+
+/** Why a request in flight was aborted. */
+type AbortReason = 'kill' | 'cancel' | 'pause' | 'lease' | 'shutdown';
+
+interface Running {
+  controller: AbortController;
+  reason?: AbortReason;
+}
+
+interface PendingFinish {
+  result: AttemptResult;
+  finish: Finish;
+}
+
+const CLAIM_BATCH = 256;
+const FINISH_BATCH = 512;
+/** After a refused claim (key busy elsewhere, lease still live), look again this much later. */
+const CLAIM_RETRY_MS = 250;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Runs what the scheduler hands out: claims it in Postgres (batched), calls the handler over the
+ * protocol (pooled keep-alive connections), and records the end of each attempt (batched), with
+ * state changes, fenced by the claim's epoch. Holds a lease on every invocation it runs and
+ * renews it; if renewing fails for too long it aborts its requests rather than risk an overlap.
+ */
+@Injectable()
+export class InvocationExecutor implements OnApplicationShutdown {
+  private readonly logger = new Logger('executor');
+  readonly owner: string;
+  private readonly client = new HandlerClient();
+  private readonly running = new Map<string, Running>();
+  private claimQueue: OpenInvocation[] = [];
+  private claimsInFlight = 0;
+  private finishQueue: PendingFinish[] = [];
+  private finishing = false;
+  private pumpScheduled = false;
+  private wakeTimer?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+  private leaseTimer?: NodeJS.Timeout;
+  private lastRenewal = Date.now();
+  private stopped = false;
+  private readonly executions = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
+    @Inject(SCHEDULER) private readonly scheduler: InvocationScheduler,
+    @Inject(InvocationStore) private readonly store: InvocationStore,
+    @Inject(HandlerRegistry) private readonly registry: HandlerRegistry,
+    @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
+  ) {
+    this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
+    this.leaseTimer = setInterval(() => void this.renewLeases(), config.invoker.leaseTtlMs / 3);
+  }
+
+  /** Starts whatever is due, soon (coalesced). */
+  pump(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** A control message for an invocation of a partition this invoker owns. */
+  async control(id: string, action: 'kill' | 'cancel' | 'pause' | 'wake'): Promise<void> {
+    const run = this.running.get(id);
+    if (run && action !== 'wake') {
+      run.reason = action;
+      run.controller.abort(action);
+      return;
+    }
+    if (this.scheduler.isInFlight(id)) return; // being claimed: the claim re-reads the row
+    const open = await this.store.open([id]);
+    if (open.length === 0) this.scheduler.forget(id);
+    else this.scheduler.upsert(open);
+    this.pump();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.wakeTimer);
+    const grace = setTimeout(() => {
+      // Hand back what is still running: it is released, not failed, and runs again elsewhere.
+      for (const run of this.running.values()) {
+        run.reason = 'shutdown';
+        run.controller.abort('shutdown');
+      }
+    }, 10_000);
+    while (this.executions.size > 0 || this.claimsInFlight > 0) {
+      await Promise.allSettled([...this.executions]);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    clearTimeout(grace);
+    await this.flushFinishes();
+    clearInterval(this.leaseTimer);
+    await this.client.close();
+  }
+
+  private drain(): void {
+    const batch = this.scheduler.take();
+    if (batch.length > 0) {
+      this.claimQueue.push(...batch);
+      void this.flushClaims();
+    }
+    this.armWakeTimer();
+  }
+
+  private armWakeTimer(): void {
+    const next = this.scheduler.nextDueAt();
+    if (next === undefined || next >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = next;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, next - Date.now()),
+    );
+  }
+
+  private async flushClaims(): Promise<void> {
+    // A few claim transactions at once keep Postgres busy without a queue of them.
+    while (this.claimQueue.length > 0 && this.claimsInFlight < 4) {
+      const batch = this.claimQueue.splice(0, CLAIM_BATCH);
+      this.claimsInFlight++;
+      try {
+        await this.claimAndRun(batch);
+      } catch (err) {
+        this.logger.warn(`claiming ${batch.length} invocations failed: ${String(err)}`);
+        for (const inv of batch) {
+          this.scheduler.finish(inv.id, {
+            kind: 'again',
+            status: inv.status,
+            dueAt: Date.now() + 1000,
+          });
+        }
+      } finally {
+        this.claimsInFlight--;
+      }
+      this.pump();
+    }
+  }
+
+  private async claimAndRun(batch: OpenInvocation[]): Promise<void> {
+    const keys = batch.filter((i) => i.exclusive).map((i): [string, string] => [i.service, i.key]);
+    const claimed = await this.store.claim(
+      batch.map((i) => i.id),
+      this.owner,
+      this.config.invoker.leaseTtlMs,
+      keys,
+    );
+    const byId = new Map(claimed.map((c) => [c.id, c]));
+    const refused = batch.filter((i) => !byId.has(i.id));
+    if (refused.length > 0) await this.refused(refused);
+    const keyed = claimed.filter((c) => c.serviceTy !== 'SERVICE');
+    const state = await this.store.loadState(keyed.map((c) => [c.service, c.key]));
+    for (const c of claimed) {
+      this.track(this.execute(c, state.get(stateMapKey(c.service, c.key))));
+    }
+  }
+
+  /** Claims refused: completed elsewhere, not yet due, or its key busy. Re-read and re-queue. */
+  private async refused(invs: OpenInvocation[]): Promise<void> {
+    const open = new Map((await this.store.open(invs.map((i) => i.id))).map((o) => [o.id, o]));
+    const keysToReload = new Set<string>();
+    for (const inv of invs) {
+      const now = open.get(inv.id);
+      if (!now) {
+        this.scheduler.finish(inv.id, { kind: 'done' });
+        continue;
+      }
+      if (now.status === 'paused') {
+        this.scheduler.finish(inv.id, { kind: 'paused' });
+        continue;
+      }
+      const dueAt = Math.max(now.dueAt, Date.now() + CLAIM_RETRY_MS);
+      this.scheduler.finish(inv.id, { kind: 'again', status: now.status, dueAt });
+      if (inv.exclusive) keysToReload.add(`${inv.service}\u0000${inv.key}`);
+    }
+    // An older invocation of the key may be missing here: load the key's queue from Postgres.
+    for (const k of keysToReload) {
+      const [service, key] = k.split('\u0000');
+      this.scheduler.upsert(await this.store.openForKey(service, key));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.executions.add(p);
+    void p.finally(() => this.executions.delete(p));
+  }
+
+  private async execute(
+    c: ClaimedInvocation,
+    state: Map<string, Buffer> | undefined,
+  ): Promise<void> {
+    const run: Running = { controller: new AbortController() };
+    this.running.set(c.id, run);
+    this.metrics.inFlight.inc();
+    const attempt = c.retryCount + 1;
+    const started = process.hrtime.bigint();
+    let outcome: InvokeOutcome | 'aborted';
+    let policies: RetryPolicyOverride[] = [];
+    try {
+      const target = await this.registry.resolve(c.service, c.handler);
+      if (!target) {
+        outcome = failure(
+          false,
+          404,
+          `handler '${c.service}/${c.handler}' is not registered (was its deployment removed?)`,
+        );
+      } else {
+        policies = target.retryPolicies;
+        const badInput = checkJsonInput(target.inputContentType, c.input);
+        outcome = badInput
+          ? failure(true, 400, badInput)
+          : await this.client.invoke(
+              target.deploymentUri,
+              this.request(c, attempt, target.inputContentType, state),
+              {
+                timeoutMs: this.config.invoker.requestTimeoutMs,
+                signal: run.controller.signal,
+                signingKey: this.config.invoker.signingKey,
+                extraHeaders: target.additionalHeaders,
+              },
+            );
+      }
+    } catch (err) {
+      outcome =
+        err instanceof InvokeAbortedError
+          ? 'aborted'
+          : failure(
+              false,
+              500,
+              `invoker error before the call: ${err instanceof Error ? err.message : String(err)}`,
+            );
+    } finally {
+      this.running.delete(c.id);
+      this.metrics.inFlight.dec();
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.handlerLatency.observe({ service: c.service, handler: c.handler }, seconds);
+    this.queueFinish(this.resultOf(c, attempt, outcome, run.reason, policies));
+  }
+
+  private request(
+    c: ClaimedInvocation,
+    attempt: number,
+    contentType: string | null,
+    state: Map<string, Buffer> | undefined,
+  ): InvocationRequest {
+    const request: InvocationRequest = {
+      invocationId: c.id,
+      service: c.service,
+      handler: c.handler,
+      key: c.key,
+      attempt,
+      headers: c.headers,
+      rawHeaders: c.rawHeaders ?? {},
+      body: (c.input ?? Buffer.alloc(0)).toString('base64'),
+    };
+    if (contentType) request.contentType = contentType;
+    if (c.serviceTy !== 'SERVICE') {
+      request.state = Object.fromEntries(
+        [...(state ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString('base64')]),
+      );
+    }
+    return request;
+  }
+
+  private resultOf(
+    c: ClaimedInvocation,
+    attempt: number,
+    outcome: InvokeOutcome | 'aborted',
+    reason: AbortReason | undefined,
+    manifestPolicies: RetryPolicyOverride[],
+  ): PendingFinish {
+    const base: AttemptResult = {
+      id: c.id,
+      epoch: c.epoch,
+      status: 'completed',
+      completionResult: null,
+      output: null,
+      outputContentType: null,
+      completionFailure: null,
+      lastFailure: null,
+      lastFailureCode: null,
+      retryCount: c.retryCount,
+      nextRetryAt: null,
+      state: null,
+    };
+    const done: Finish = { kind: 'done' };
+    if (outcome === 'aborted') {
+      this.metrics.attempts.inc({ outcome: 'aborted' });
+      switch (reason) {
+        case 'kill':
+        case 'cancel': {
+          const message = `Invocation ${reason === 'kill' ? 'killed' : 'canceled'} through the admin API`;
+          return {
+            result: {
+              ...base,
+              completionResult: 'failure',
+              completionFailure: message,
+              lastFailure: message,
+              lastFailureCode: 409,
+            },
+            finish: done,
+          };
+        }
+        case 'pause':
+          return { result: { ...base, status: 'paused' }, finish: { kind: 'paused' } };
+        case 'lease':
+        case 'shutdown':
+        case undefined: {
+          // Handed back unfinished: not an attempt that failed, so no retry is counted.
+          const status = c.exclusive ? 'pending' : 'ready';
+          return { result: { ...base, status }, finish: { kind: 'again', status, dueAt: 0 } };
+        }
+      }
+    }
+    const changes =
+      c.exclusive && outcome.state
+        ? { service: c.service, key: c.key, changes: outcome.state }
+        : null;
+    if (outcome.kind === 'success') {
+      this.metrics.attempts.inc({ outcome: 'success' });
+      return {
+        result: {
+          ...base,
+          completionResult: 'success',
+          output: outcome.output,
+          outputContentType: outcome.contentType ?? JSON_CONTENT_TYPE,
+          state: changes,
+        },
+        finish: done,
+      };
+    }
+    const failed = { ...base, lastFailure: outcome.message, lastFailureCode: outcome.code };
+    if (outcome.terminal) {
+      this.metrics.attempts.inc({ outcome: 'terminal' });
+      return {
+        result: {
+          ...failed,
+          completionResult: 'failure',
+          completionFailure: outcome.message,
+          state: changes,
+        },
+        finish: done,
+      };
+    }
+    this.metrics.attempts.inc({ outcome: 'retryable' });
+    const policy = resolveRetryPolicy(
+      this.config.invocation.defaultRetryPolicy,
+      ...manifestPolicies,
+      c.retryPolicy as RetryPolicyOverride | null,
+    );
+    const decision = decideRetry(policy, attempt);
+    switch (decision.kind) {
+      case 'retry': {
+        const dueAt = Date.now() + decision.delayMs;
+        return {
+          result: {
+            ...failed,
+            status: 'backing-off',
+            retryCount: attempt,
+            nextRetryAt: new Date(dueAt),
+          },
+          finish: { kind: 'again', status: 'backing-off', dueAt },
+        };
+      }
+      case 'pause':
+        return {
+          result: { ...failed, status: 'paused', retryCount: attempt },
+          finish: { kind: 'paused' },
+        };
+      case 'kill': {
+        const message = `${outcome.message} (gave up after ${attempt} attempts)`;
+        return {
+          result: {
+            ...failed,
+            retryCount: attempt,
+            completionResult: 'failure',
+            completionFailure: message,
+          },
+          finish: done,
+        };
+      }
+    }
+  }
+
+  private queueFinish(pending: PendingFinish): void {
+    this.finishQueue.push(pending);
+    if (!this.finishing) void this.flushFinishes();
+  }
+
+  private async flushFinishes(): Promise<void> {
+    if (this.finishing) return;
+    this.finishing = true;
+    try {
+      while (this.finishQueue.length > 0) {
+        const batch = this.finishQueue.splice(0, FINISH_BATCH);
+        let applied: Set<string>;
+        try {
+          applied = await this.store.finish(batch.map((b) => b.result));
+        } catch (err) {
+          // Postgres unavailable: keep the results and try again; the leases are still ours.
+          this.logger.warn(`recording ${batch.length} results failed, retrying: ${String(err)}`);
+          this.finishQueue.unshift(...batch);
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        for (const { result, finish } of batch) {
+          if (!applied.has(result.id)) {
+            // The claim no longer held: another invoker took over; nothing was written.
+            this.scheduler.finish(result.id, { kind: 'done' });
+            continue;
+          }
+          if (result.status === 'completed')
+            this.metrics.completed.inc({ result: result.completionResult ?? 'failure' });
+          this.scheduler.finish(result.id, finish);
+        }
+        this.pump();
+      }
+    } finally {
+      this.finishing = false;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.running.keys()];
+    if (ids.length === 0) {
+      this.lastRenewal = Date.now();
+      return;
+    }
+    try {
+      await this.store.renewLeases(this.owner, ids, this.config.invoker.leaseTtlMs);
+      this.lastRenewal = Date.now();
+    } catch (err) {
+      const silentFor = Date.now() - this.lastRenewal;
+      this.logger.warn(`lease renewal failed (${silentFor} ms since the last one): ${String(err)}`);
+      if (silentFor > this.config.invoker.leaseTtlMs * 0.8) {
+        // Our leases are about to expire: another invoker may claim these invocations, so stop.
+        for (const run of this.running.values()) {
+          run.reason = 'lease';
+          run.controller.abort('lease');
+        }
+      }
+    }
+  }
+}
+
+function failure(terminal: boolean, code: number, message: string): InvokeOutcome {
+  return { kind: 'failure', terminal, code, message };
+}
+
+/** JSON handlers get JSON: a payload that is not fails terminally, before any call. */
+function checkJsonInput(contentType: string | null, input: Buffer | null): string | undefined {
+  if (!contentType?.startsWith(JSON_CONTENT_TYPE) || !input || input.length === 0) return undefined;
+  try {
+    JSON.parse(strictUtf8.decode(input));
+    return undefined;
+  } catch (err) {
+    return `Cannot deserialize the input as JSON: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

@@ -1,0 +1,424 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { InvocationCommand, InvocationStatus } from '@tributary/shared';
+import { isExclusive } from '@tributary/shared';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
+export interface OpenInvocation {
+  id: string;
+  seq: bigint;
+  busPartition: number;
+  exclusive: boolean;
+  service: string;
+  handler: string;
+  key: string;
+  status: InvocationStatus;
+  /** Epoch ms when it may run next (backing-off), or when a foreign lease expires; 0 = now. */
+  dueAt: number;
+}
+
+/** An invocation this invoker claimed: everything needed to call the handler. */
+export interface ClaimedInvocation {
+  id: string;
+  epoch: number;
+  service: string;
+  handler: string;
+  key: string;
+  exclusive: boolean;
+  serviceTy: string;
+  input: Buffer | null;
+  headers: Record<string, string>;
+  rawHeaders: Record<string, string> | null;
+  retryCount: number;
+  retryPolicy: Record<string, unknown> | null;
+}
+
+export interface StateChangeSet {
+  set: ReadonlyMap<string, Buffer>;
+  clear: readonly string[];
+  clearAll: boolean;
+}
+
+/** The end of one attempt, written only if the claim (its epoch) still holds. */
+export interface AttemptResult {
+  id: string;
+  epoch: number;
+  status: 'completed' | 'backing-off' | 'paused' | 'pending' | 'ready';
+  completionResult: 'success' | 'failure' | null;
+  output: Buffer | null;
+  outputContentType: string | null;
+  completionFailure: string | null;
+  lastFailure: string | null;
+  lastFailureCode: number | null;
+  /** Attempts that failed so far (Restate's retry_count). */
+  retryCount: number;
+  nextRetryAt: Date | null;
+  /** Applied with the completion, atomically, for exclusive invocations only. */
+  state: { service: string; key: string; changes: StateChangeSet } | null;
+}
+
+interface OpenRow {
+  id: string;
+  seq: string;
+  bus_partition: number;
+  exclusive: boolean;
+  target_service: string;
+  target_handler: string;
+  target_key: string;
+  status: InvocationStatus;
+  next_retry_at: Date | null;
+  lease_expires_at: Date | null;
+}
+
+const OPEN_COLUMNS = `id, seq, bus_partition, exclusive, target_service, target_handler, target_key,
+  status, next_retry_at, lease_expires_at`;
+
+function toOpen(r: OpenRow): OpenInvocation {
+  const due =
+    r.status === 'running'
+      ? (r.lease_expires_at?.getTime() ?? 0)
+      : (r.next_retry_at?.getTime() ?? 0);
+  return {
+    id: r.id,
+    seq: BigInt(r.seq),
+    busPartition: r.bus_partition,
+    exclusive: r.exclusive,
+    service: r.target_service,
+    handler: r.target_handler,
+    key: r.target_key,
+    status: r.status,
+    dueAt: due,
+  };
+}
+
+/** A command as it arrived on the bus, with the partition it arrived on. */
+export interface ArrivedCommand {
+  command: InvocationCommand;
+  busPartition: number;
+}
+
+/**
+ * All SQL of the invoker. Every write that ends an attempt is fenced by the epoch the claim
+ * returned, so a late write from an invoker that lost its claim changes nothing.
+ */
+@Injectable()
+export class InvocationStore {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /**
+   * Inserts the commands (idempotent on the invocation id) in one statement and returns every one
+   * of them that is still open: the new rows, and old ones not yet completed (a re-read command).
+   */
+  async insert(arrived: ArrivedCommand[]): Promise<OpenInvocation[]> {
+    if (arrived.length === 0) return [];
+    const cols = {
+      id: [] as string[],
+      service: [] as string[],
+      handler: [] as string[],
+      key: [] as string[],
+      serviceTy: [] as string[],
+      handlerTy: [] as (string | null)[],
+      exclusive: [] as boolean[],
+      failure: [] as (string | null)[],
+      input: [] as (Buffer | null)[],
+      headers: [] as string[],
+      rawHeaders: [] as (string | null)[],
+      subscription: [] as string[],
+      topic: [] as string[],
+      partition: [] as number[],
+      offset: [] as string[],
+      timestamp: [] as string[],
+      kafkaKey: [] as (Buffer | null)[],
+      retryPolicy: [] as (string | null)[],
+      busPartition: [] as number[],
+      deadLetter: [] as (string | null)[],
+    };
+    for (const { command: c, busPartition } of arrived) {
+      cols.id.push(c.id);
+      cols.service.push(c.target.service);
+      cols.handler.push(c.target.handler);
+      cols.key.push(c.target.key);
+      cols.serviceTy.push(c.target.serviceTy);
+      cols.handlerTy.push(c.target.handlerTy);
+      cols.exclusive.push(
+        c.failure === null && isExclusive(c.target.serviceTy, c.target.handlerTy),
+      );
+      cols.failure.push(c.failure);
+      cols.input.push(c.body === null ? null : Buffer.from(c.body, 'base64'));
+      cols.headers.push(JSON.stringify(c.headers));
+      cols.rawHeaders.push(
+        Object.keys(c.rawHeaders).length > 0 ? JSON.stringify(c.rawHeaders) : null,
+      );
+      cols.subscription.push(c.subscriptionId);
+      cols.topic.push(c.record.topic);
+      cols.partition.push(c.record.partition);
+      cols.offset.push(c.record.offset);
+      cols.timestamp.push(c.record.timestamp);
+      cols.kafkaKey.push(c.record.key === null ? null : Buffer.from(c.record.key, 'base64'));
+      cols.retryPolicy.push(c.retryPolicy ? JSON.stringify(c.retryPolicy) : null);
+      cols.busPartition.push(busPartition);
+      cols.deadLetter.push(c.deadLetterTopic);
+    }
+    const inserted: OpenRow[] = await this.db.query(
+      `INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty, handler_ty,
+         exclusive, status, completion_result, completion_failure, last_failure, input, headers,
+         raw_headers, invoked_by, subscription_id, kafka_topic, kafka_partition, kafka_offset,
+         kafka_timestamp, kafka_key, retry_policy, bus_partition, dead_letter_topic, inboxed_at,
+         completed_at)
+       SELECT v.id, v.service, v.handler, v.key, v.service_ty, v.handler_ty, v.exclusive,
+         CASE WHEN v.failure IS NOT NULL THEN 'completed' WHEN v.exclusive THEN 'pending' ELSE 'ready' END,
+         CASE WHEN v.failure IS NOT NULL THEN 'failure' END, v.failure, v.failure, v.input,
+         v.headers, v.raw_headers, 'subscription', v.subscription, v.topic, v.partition, v.kafka_offset,
+         v.kafka_timestamp, v.kafka_key, v.retry_policy, v.bus_partition, v.dead_letter,
+         CASE WHEN v.exclusive THEN now() END, CASE WHEN v.failure IS NOT NULL THEN now() END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::boolean[], $8::text[], $9::bytea[], $10::jsonb[], $11::jsonb[], $12::text[], $13::text[],
+         $14::int[], $15::bigint[], $16::bigint[], $17::bytea[], $18::jsonb[], $19::int[], $20::text[])
+         WITH ORDINALITY
+         AS v(id, service, handler, key, service_ty, handler_ty, exclusive, failure, input, headers,
+              raw_headers, subscription, topic, partition, kafka_offset, kafka_timestamp, kafka_key,
+              retry_policy, bus_partition, dead_letter, ord)
+       -- seq follows arrival order: it is the per-key execution order.
+       ORDER BY v.ord
+       ON CONFLICT (id) DO NOTHING
+       RETURNING ${OPEN_COLUMNS}`,
+      [
+        cols.id,
+        cols.service,
+        cols.handler,
+        cols.key,
+        cols.serviceTy,
+        cols.handlerTy,
+        cols.exclusive,
+        cols.failure,
+        cols.input,
+        cols.headers,
+        cols.rawHeaders,
+        cols.subscription,
+        cols.topic,
+        cols.partition,
+        cols.offset,
+        cols.timestamp,
+        cols.kafkaKey,
+        cols.retryPolicy,
+        cols.busPartition,
+        cols.deadLetter,
+      ],
+    );
+    const open = inserted.filter((r) => r.status !== 'completed').map(toOpen);
+    if (inserted.length < arrived.length) {
+      // Some commands were read before (a crash or rebalance): schedule those still open.
+      const seen = new Set(inserted.map((r) => r.id));
+      const again = cols.id.filter((id) => !seen.has(id));
+      open.push(...(await this.open(again)));
+    }
+    return open;
+  }
+
+  /** The open invocations among `ids`. */
+  async open(ids: string[]): Promise<OpenInvocation[]> {
+    if (ids.length === 0) return [];
+    const rows: OpenRow[] = await this.db.query(
+      `SELECT ${OPEN_COLUMNS} FROM invocations WHERE id = ANY($1) AND status <> 'completed'`,
+      [ids],
+    );
+    return rows.map(toOpen);
+  }
+
+  /** Every open invocation of the given bus partitions, in arrival order. */
+  async openInPartitions(partitions: number[]): Promise<OpenInvocation[]> {
+    if (partitions.length === 0) return [];
+    const rows: OpenRow[] = await this.db.query(
+      `SELECT ${OPEN_COLUMNS} FROM invocations
+        WHERE bus_partition = ANY($1) AND status <> 'completed' ORDER BY seq`,
+      [partitions],
+    );
+    return rows.map(toOpen);
+  }
+
+  /** Open exclusive invocations of one key, in order. */
+  async openForKey(service: string, key: string): Promise<OpenInvocation[]> {
+    const rows: OpenRow[] = await this.db.query(
+      `SELECT ${OPEN_COLUMNS} FROM invocations
+        WHERE exclusive AND target_service = $1 AND target_key = $2 AND status <> 'completed'
+        ORDER BY seq`,
+      [service, key],
+    );
+    return rows.map(toOpen);
+  }
+
+  /**
+   * Claims invocations for execution in one transaction. An exclusive invocation is claimed only
+   * when no older one of its key is open and no other one of its key is running under a live
+   * lease; per-key advisory locks serialise concurrent claims from several invokers, so two
+   * exclusive executions of one key never overlap.
+   */
+  async claim(
+    ids: string[],
+    owner: string,
+    leaseMs: number,
+    keys: [string, string][],
+  ): Promise<ClaimedInvocation[]> {
+    if (ids.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      if (keys.length > 0) {
+        await tx.query(
+          `SELECT pg_advisory_xact_lock(k) FROM (
+             SELECT DISTINCT hashtextextended(s || '/' || k, 0) AS k
+               FROM unnest($1::text[], $2::text[]) AS u(s, k)) locks
+           ORDER BY k`,
+          [keys.map((k) => k[0]), keys.map((k) => k[1])],
+        );
+      }
+      const rows: Record<string, unknown>[] = await tx.query(
+        `UPDATE invocations i
+            SET status = 'running', epoch = i.epoch + 1, lease_owner = $2,
+                lease_expires_at = now() + $3 * interval '1 millisecond',
+                running_at = now(), modified_at = now()
+          WHERE i.id = ANY($1)
+            AND (i.status IN ('pending', 'ready', 'scheduled', 'backing-off')
+                 OR (i.status = 'running' AND i.lease_expires_at < now()))
+            AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
+            AND (NOT i.exclusive OR NOT EXISTS (
+                  SELECT 1 FROM invocations o
+                   WHERE o.exclusive AND o.target_service = i.target_service
+                     AND o.target_key = i.target_key AND o.id <> i.id AND o.status <> 'completed'
+                     AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
+          RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
+                    i.service_ty, i.input, i.headers, i.raw_headers, i.retry_count, i.retry_policy`,
+        [ids, owner, leaseMs],
+      );
+      return rows.map((r) => ({
+        id: r.id as string,
+        epoch: r.epoch as number,
+        service: r.target_service as string,
+        handler: r.target_handler as string,
+        key: r.target_key as string,
+        exclusive: r.exclusive as boolean,
+        serviceTy: r.service_ty as string,
+        input: r.input as Buffer | null,
+        headers: r.headers as Record<string, string>,
+        rawHeaders: r.raw_headers as Record<string, string> | null,
+        retryCount: r.retry_count as number,
+        retryPolicy: r.retry_policy as Record<string, unknown> | null,
+      }));
+    });
+  }
+
+  /** Current state of each (service, key). */
+  async loadState(pairs: [string, string][]): Promise<Map<string, Map<string, Buffer>>> {
+    const result = new Map<string, Map<string, Buffer>>();
+    if (pairs.length === 0) return result;
+    const rows: { service_name: string; object_key: string; state_key: string; value: Buffer }[] =
+      await this.db.query(
+        `SELECT s.service_name, s.object_key, s.state_key, s.value
+           FROM object_state s
+           JOIN unnest($1::text[], $2::text[]) AS u(service, key)
+             ON s.service_name = u.service AND s.object_key = u.key`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+    for (const r of rows) {
+      const k = stateMapKey(r.service_name, r.object_key);
+      if (!result.has(k)) result.set(k, new Map());
+      result.get(k)!.set(r.state_key, r.value);
+    }
+    return result;
+  }
+
+  /** Extends the leases of invocations still running here. */
+  async renewLeases(owner: string, ids: string[], leaseMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE invocations SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        WHERE id = ANY($2) AND lease_owner = $1 AND status = 'running'`,
+      [owner, ids, leaseMs],
+    );
+  }
+
+  /**
+   * Records the end of attempts, with their state changes, in one transaction. Returns the ids
+   * whose claim still held; for the others nothing was written (another invoker owns them now).
+   */
+  async finish(results: AttemptResult[]): Promise<Set<string>> {
+    if (results.length === 0) return new Set();
+    return this.db.transaction(async (tx) => {
+      const rows: { id: string }[] = await tx.query(
+        `UPDATE invocations i
+            SET status = v.status, completion_result = v.result, output = v.output,
+                output_content_type = v.ct, completion_failure = v.failure,
+                last_failure = COALESCE(v.last_failure, i.last_failure),
+                last_failure_code = COALESCE(v.last_failure_code, i.last_failure_code),
+                retry_count = v.retry_count, next_retry_at = v.next_retry_at,
+                completed_at = CASE WHEN v.status = 'completed' THEN now() END,
+                lease_owner = NULL, lease_expires_at = NULL, modified_at = now()
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bytea[], $6::text[],
+                       $7::text[], $8::text[], $9::int[], $10::int[], $11::timestamptz[])
+             AS v(id, epoch, status, result, output, ct, failure, last_failure, last_failure_code,
+                  retry_count, next_retry_at)
+          WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
+          RETURNING i.id`,
+        [
+          results.map((r) => r.id),
+          results.map((r) => r.epoch),
+          results.map((r) => r.status),
+          results.map((r) => r.completionResult),
+          results.map((r) => r.output),
+          results.map((r) => r.outputContentType),
+          results.map((r) => r.completionFailure),
+          results.map((r) => r.lastFailure),
+          results.map((r) => r.lastFailureCode),
+          results.map((r) => r.retryCount),
+          results.map((r) => r.nextRetryAt),
+        ],
+      );
+      const applied = new Set(rows.map((r) => r.id));
+      await applyStateChanges(
+        tx,
+        results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
+      );
+      return applied;
+    });
+  }
+}
+
+export function stateMapKey(service: string, key: string): string {
+  return `${service}\u0000${key}`;
+}
+
+async function applyStateChanges(
+  tx: EntityManager,
+  changes: { service: string; key: string; changes: StateChangeSet }[],
+): Promise<void> {
+  const clearAll = changes.filter((c) => c.changes.clearAll);
+  if (clearAll.length > 0) {
+    await tx.query(
+      `DELETE FROM object_state s USING unnest($1::text[], $2::text[]) AS u(service, key)
+        WHERE s.service_name = u.service AND s.object_key = u.key`,
+      [clearAll.map((c) => c.service), clearAll.map((c) => c.key)],
+    );
+  }
+  const cleared = changes.flatMap((c) => c.changes.clear.map((name) => [c.service, c.key, name]));
+  if (cleared.length > 0) {
+    await tx.query(
+      `DELETE FROM object_state s USING unnest($1::text[], $2::text[], $3::text[]) AS u(service, key, name)
+        WHERE s.service_name = u.service AND s.object_key = u.key AND s.state_key = u.name`,
+      [cleared.map((c) => c[0]), cleared.map((c) => c[1]), cleared.map((c) => c[2])],
+    );
+  }
+  const set = changes.flatMap((c) =>
+    [...c.changes.set].map(([name, value]) => ({ service: c.service, key: c.key, name, value })),
+  );
+  if (set.length > 0) {
+    await tx.query(
+      `INSERT INTO object_state (service_name, object_key, state_key, value)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
+       ON CONFLICT (service_name, object_key, state_key) DO UPDATE SET value = EXCLUDED.value`,
+      [
+        set.map((s) => s.service),
+        set.map((s) => s.key),
+        set.map((s) => s.name),
+        set.map((s) => s.value),
+      ],
+    );
+  }
+}

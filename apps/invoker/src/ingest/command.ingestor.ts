@@ -1,0 +1,123 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  Bus,
+  BusMessageError,
+  decodeBusMessage,
+  InvocationControl,
+  KafkajsBatchConsumer,
+  RecordBatch,
+  BatchContext,
+} from '@tributary/shared';
+import { InvocationExecutor, SCHEDULER } from '../execution/invocation.executor';
+import { ArrivedCommand, InvocationStore } from '../execution/invocation.store';
+import { InvokerMetrics } from '../invoker.metrics';
+import { InvocationScheduler } from '../scheduling/invocation.scheduler';
+
+/** Above this many open invocations in memory, ingestion waits: memory stays bounded under lag. */
+const MAX_SCHEDULED = 100_000;
+
+/**
+ * Reads invocation commands from the bus, persists them (one multi-row insert per batch) and only
+ * then lets the batch's offset be committed. The bus partitions it is assigned decide which
+ * invocations it schedules: on assignment it loads their open invocations from Postgres.
+ */
+@Injectable()
+export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ingestor');
+  private readonly consumer: KafkajsBatchConsumer;
+  private owned = new Set<number>();
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(SCHEDULER) private readonly scheduler: InvocationScheduler,
+    @Inject(InvocationStore) private readonly store: InvocationStore,
+    @Inject(InvocationExecutor) private readonly executor: InvocationExecutor,
+    @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
+  ) {
+    this.consumer = new KafkajsBatchConsumer(bus.kafka, {
+      groupId: `${bus.topics.invocations}.invokers`,
+      topics: [bus.topics.invocations],
+      fromBeginning: true,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      partitionsConsumedConcurrently: 8,
+    });
+    this.consumer.onRebalance(() => {
+      this.syncing = this.syncing.then(() => this.syncOwnership());
+    });
+  }
+
+  ownedPartitions(): ReadonlySet<number> {
+    return this.owned;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start((batch, ctx) => this.handle(batch, ctx));
+    this.logger.log(`consuming ${this.bus.topics.invocations} as ${this.executor.owner}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Stop taking commands first; the executor then finishes or hands back what it runs.
+    await this.consumer.stop();
+    await this.syncing;
+  }
+
+  private async syncOwnership(): Promise<void> {
+    const now = new Set(this.consumer.assignment().flatMap((a) => a.partitions));
+    const added = [...now].filter((p) => !this.owned.has(p));
+    const removed = new Set([...this.owned].filter((p) => !now.has(p)));
+    this.owned = now;
+    if (removed.size > 0) this.scheduler.dropPartitions(removed);
+    if (added.length > 0) {
+      try {
+        const open = await this.store.openInPartitions(added);
+        this.scheduler.upsert(open.filter((o) => this.owned.has(o.busPartition)));
+        this.logger.log(
+          `took bus partitions [${added.join(', ')}]: ${open.length} open invocations`,
+        );
+      } catch (err) {
+        this.logger.error(`loading bus partitions [${added.join(', ')}] failed: ${String(err)}`);
+        this.owned = new Set([...this.owned].filter((p) => !added.includes(p)));
+      }
+    }
+    this.executor.pump();
+  }
+
+  private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
+    // A batch of a newly assigned partition waits for that partition's open invocations to load.
+    await this.syncing;
+    while (this.scheduler.size > MAX_SCHEDULED && ctx.isRunning()) {
+      await new Promise((r) => setTimeout(r, 100));
+      await ctx.heartbeat();
+    }
+    const commands: ArrivedCommand[] = [];
+    const controls: InvocationControl[] = [];
+    for (const record of batch.records) {
+      try {
+        const message = decodeBusMessage(record.value ?? Buffer.alloc(0));
+        if (message.type === 'invoke')
+          commands.push({ command: message, busPartition: batch.partition });
+        else controls.push(message);
+      } catch (err) {
+        if (!(err instanceof BusMessageError)) throw err;
+        // Not ours to fix and never valid on a re-read: report it and move on.
+        this.metrics.badBusMessages.inc();
+        this.logger.error(
+          `skipping bus record ${batch.partition}/${record.offset}: ${err.message}`,
+        );
+      }
+    }
+    const open = await this.store.insert(commands);
+    this.metrics.commandsIngested.inc(commands.length);
+    if (this.owned.has(batch.partition)) this.scheduler.upsert(open);
+    for (const control of controls) await this.executor.control(control.id, control.action);
+    this.executor.pump();
+  }
+}

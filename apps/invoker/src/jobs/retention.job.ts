@@ -1,0 +1,66 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import { DataSource } from 'typeorm';
+
+const INTERVAL_MS = 60_000;
+const BATCH = 5_000;
+
+/**
+ * Purges completed invocations older than `invocation.retention` (24h by default). Every invoker
+ * runs it; deleting is idempotent. A failure still waiting for its dead letter is kept.
+ */
+@Injectable()
+export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('retention');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.purge()
+        .catch((err: unknown) => {
+          this.logger.warn(`purge failed: ${String(err)}`);
+          return 0;
+        })
+        .finally(() => (this.running = undefined));
+    }, INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Deletes expired completed invocations in batches; returns how many. */
+  async purge(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows: unknown[] = await this.db.query(
+        `DELETE FROM invocations WHERE id IN (
+           SELECT id FROM invocations
+            WHERE status = 'completed'
+              AND completed_at < now() - $1 * interval '1 millisecond'
+              AND (dead_letter_topic IS NULL OR dead_lettered_at IS NOT NULL
+                   OR completion_result = 'success')
+            LIMIT $2)
+         RETURNING id`,
+        [this.config.invocation.retentionMs, BATCH],
+      );
+      total += rows.length;
+      if (rows.length < BATCH) break;
+    }
+    if (total > 0) this.logger.log(`purged ${total} completed invocations`);
+    return total;
+  }
+}
