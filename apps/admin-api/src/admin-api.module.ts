@@ -3,6 +3,7 @@ import { CoreModule, TributaryConfig } from '@tributary/shared';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { InvocationsModule } from './invocations/invocations.module';
 import { KafkaClustersModule } from './kafka-clusters/kafka-clusters.module';
+import { MetaModule } from './meta/meta.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 @Module({})
@@ -16,6 +17,7 @@ export class AdminApiModule {
         KafkaClustersModule,
         SubscriptionsModule,
         InvocationsModule,
+        MetaModule,
       ],
     };
   }

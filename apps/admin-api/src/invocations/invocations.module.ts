@@ -1,4 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BusModule, InvocationEntity } from '@tributary/shared';
+import { InvocationControlSender } from './invocation-control.sender';
+import { InvocationController } from './invocation.controller';
+import { InvocationRepository } from './invocation.repository';
+import { InvocationService } from './invocation.service';
 
-@Module({})
+/** Listing and managing invocations (DESIGN.md sections 4 and 7). */
+@Module({
+  imports: [TypeOrmModule.forFeature([InvocationEntity]), BusModule],
+  controllers: [InvocationController],
+  providers: [InvocationRepository, InvocationService, InvocationControlSender],
+})
 export class InvocationsModule {}

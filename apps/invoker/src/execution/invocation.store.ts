@@ -270,8 +270,9 @@ export class InvocationStore {
           [keys.map((k) => k[0]), keys.map((k) => k[1])],
         );
       }
-      const rows: Record<string, unknown>[] = await tx.query(
-        `UPDATE invocations i
+      const rows = returnedRows<Record<string, unknown>>(
+        await tx.query(
+          `UPDATE invocations i
             SET status = 'running', epoch = i.epoch + 1, lease_owner = $2,
                 lease_expires_at = now() + $3 * interval '1 millisecond',
                 running_at = now(), modified_at = now()
@@ -286,7 +287,8 @@ export class InvocationStore {
                      AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
           RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
                     i.service_ty, i.input, i.headers, i.raw_headers, i.retry_count, i.retry_policy`,
-        [ids, owner, leaseMs],
+          [ids, owner, leaseMs],
+        ),
       );
       return rows.map((r) => ({
         id: r.id as string,
@@ -342,8 +344,9 @@ export class InvocationStore {
   async finish(results: AttemptResult[]): Promise<Set<string>> {
     if (results.length === 0) return new Set();
     return this.db.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `UPDATE invocations i
+      const rows = returnedRows<{ id: string }>(
+        await tx.query(
+          `UPDATE invocations i
             SET status = v.status, completion_result = v.result, output = v.output,
                 output_content_type = v.ct, completion_failure = v.failure,
                 last_failure = COALESCE(v.last_failure, i.last_failure),
@@ -357,19 +360,20 @@ export class InvocationStore {
                   retry_count, next_retry_at)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
           RETURNING i.id`,
-        [
-          results.map((r) => r.id),
-          results.map((r) => r.epoch),
-          results.map((r) => r.status),
-          results.map((r) => r.completionResult),
-          results.map((r) => r.output),
-          results.map((r) => r.outputContentType),
-          results.map((r) => r.completionFailure),
-          results.map((r) => r.lastFailure),
-          results.map((r) => r.lastFailureCode),
-          results.map((r) => r.retryCount),
-          results.map((r) => r.nextRetryAt),
-        ],
+          [
+            results.map((r) => r.id),
+            results.map((r) => r.epoch),
+            results.map((r) => r.status),
+            results.map((r) => r.completionResult),
+            results.map((r) => r.output),
+            results.map((r) => r.outputContentType),
+            results.map((r) => r.completionFailure),
+            results.map((r) => r.lastFailure),
+            results.map((r) => r.lastFailureCode),
+            results.map((r) => r.retryCount),
+            results.map((r) => r.nextRetryAt),
+          ],
+        ),
       );
       const applied = new Set(rows.map((r) => r.id));
       await applyStateChanges(
@@ -379,6 +383,22 @@ export class InvocationStore {
       return applied;
     });
   }
+}
+
+/**
+ * TypeORM returns `[rows, affectedCount]` for UPDATE and DELETE on Postgres, and plain rows for
+ * SELECT and INSERT; this gives the rows either way.
+ */
+export function returnedRows<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
 }
 
 export function stateMapKey(service: string, key: string): string {

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
 import { DataSource } from 'typeorm';
+import { returnedRows } from '../execution/invocation.store';
 
 const INTERVAL_MS = 60_000;
 const BATCH = 5_000;
@@ -46,8 +47,9 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
   async purge(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows: unknown[] = await this.db.query(
-        `DELETE FROM invocations WHERE id IN (
+      const rows = returnedRows<{ id: string }>(
+        await this.db.query(
+          `DELETE FROM invocations WHERE id IN (
            SELECT id FROM invocations
             WHERE status = 'completed'
               AND completed_at < now() - $1 * interval '1 millisecond'
@@ -55,7 +57,8 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
                    OR completion_result = 'success')
             LIMIT $2)
          RETURNING id`,
-        [this.config.invocation.retentionMs, BATCH],
+          [this.config.invocation.retentionMs, BATCH],
+        ),
       );
       total += rows.length;
       if (rows.length < BATCH) break;

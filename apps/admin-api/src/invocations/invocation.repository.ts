@@ -1,0 +1,228 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { InvocationEntity, InvocationStatus } from '@tributary/shared';
+import { Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { InvocationDetailRow, InvocationRow } from './invocation.view';
+import type { InvocationCursor, InvocationFilter } from './list-invocations.query';
+
+/** What the admin API needs to decide on an invocation and to address its invoker. */
+export type InvocationControlRow = Pick<
+  InvocationEntity,
+  'id' | 'status' | 'targetService' | 'targetKey' | 'serviceTy' | 'handlerTy' | 'busPartition'
+>;
+
+export type InvocationOutputRow = Pick<
+  InvocationEntity,
+  | 'id'
+  | 'status'
+  | 'completionResult'
+  | 'completionFailure'
+  | 'lastFailureCode'
+  | 'output'
+  | 'outputContentType'
+>;
+
+const VIEW_COLUMNS: (keyof InvocationRow)[] = [
+  'id',
+  'targetService',
+  'targetHandler',
+  'targetKey',
+  'serviceTy',
+  'status',
+  'completionResult',
+  'completionFailure',
+  'invokedBy',
+  'subscriptionId',
+  'restartedFrom',
+  'createdAt',
+  'modifiedAt',
+  'inboxedAt',
+  'scheduledAt',
+  'runningAt',
+  'completedAt',
+  'retryCount',
+  'nextRetryAt',
+  'lastFailure',
+  'lastFailureCode',
+  'kafkaTopic',
+  'kafkaPartition',
+  'kafkaOffset',
+  'kafkaTimestamp',
+  'deadLetterTopic',
+  'deadLetteredAt',
+];
+
+const CONTROL_COLUMNS: (keyof InvocationControlRow)[] = [
+  'id',
+  'status',
+  'targetService',
+  'targetKey',
+  'serviceTy',
+  'handlerTy',
+  'busPartition',
+];
+
+/** created_at to the microsecond, as the cursor carries it. */
+const EXACT_CREATED_AT = `to_char(inv.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * The invocations table as the admin API sees it. The invoker owns the rows; every write here is
+ * conditional on the status the caller decided from, so a concurrent change by the invoker makes
+ * the write a no-op (false) instead of overwriting it.
+ */
+@Injectable()
+export class InvocationRepository {
+  constructor(
+    @InjectRepository(InvocationEntity)
+    private readonly invocations: Repository<InvocationEntity>,
+  ) {}
+
+  /** One page, newest first; `next` is set when older rows remain. */
+  async list(
+    filter: InvocationFilter,
+    limit: number,
+    cursor: InvocationCursor | null,
+  ): Promise<{ rows: InvocationRow[]; next: InvocationCursor | null }> {
+    const qb = this.invocations
+      .createQueryBuilder('inv')
+      .select(VIEW_COLUMNS.map((c) => `inv.${c}`))
+      .addSelect(EXACT_CREATED_AT, 'exact_created_at')
+      .orderBy('inv.createdAt', 'DESC')
+      .addOrderBy('inv.id', 'DESC')
+      .limit(limit + 1);
+    if (filter.statuses) qb.andWhere('inv.status IN (:...statuses)', { statuses: filter.statuses });
+    if (filter.service !== undefined) {
+      qb.andWhere('inv.targetService = :service', { service: filter.service });
+    }
+    if (filter.handler !== undefined) {
+      qb.andWhere('inv.targetHandler = :handler', { handler: filter.handler });
+    }
+    if (filter.key !== undefined) qb.andWhere('inv.targetKey = :key', { key: filter.key });
+    if (filter.subscriptionId !== undefined) {
+      qb.andWhere('inv.subscriptionId = :sub', { sub: filter.subscriptionId });
+    }
+    if (filter.createdAfter !== undefined) {
+      qb.andWhere('inv.createdAt > CAST(:after AS timestamptz)', { after: filter.createdAfter });
+    }
+    if (filter.createdBefore !== undefined) {
+      qb.andWhere('inv.createdAt < CAST(:before AS timestamptz)', { before: filter.createdBefore });
+    }
+    if (cursor) {
+      qb.andWhere('(inv.createdAt, inv.id) < (CAST(:cursorAt AS timestamptz), :cursorId)', {
+        cursorAt: cursor.createdAt,
+        cursorId: cursor.id,
+      });
+    }
+    const { entities, raw } = await qb.getRawAndEntities<{ exact_created_at: string }>();
+    if (entities.length <= limit) return { rows: entities, next: null };
+    const last = limit - 1;
+    return {
+      rows: entities.slice(0, limit),
+      next: { createdAt: raw[last].exact_created_at, id: entities[last].id },
+    };
+  }
+
+  async findDetail(id: string): Promise<InvocationDetailRow | undefined> {
+    const row = await this.invocations.findOne({
+      select: [...VIEW_COLUMNS, 'headers', 'rawHeaders'],
+      where: { id },
+    });
+    return row ?? undefined;
+  }
+
+  async findOutput(id: string): Promise<InvocationOutputRow | undefined> {
+    const row = await this.invocations.findOne({
+      select: [
+        'id',
+        'status',
+        'completionResult',
+        'completionFailure',
+        'lastFailureCode',
+        'output',
+        'outputContentType',
+      ],
+      where: { id },
+    });
+    return row ?? undefined;
+  }
+
+  async findControl(id: string): Promise<InvocationControlRow | undefined> {
+    const row = await this.invocations.findOne({ select: CONTROL_COLUMNS, where: { id } });
+    return row ?? undefined;
+  }
+
+  /** Ends an invocation that is not running as failed (killed or canceled). */
+  complete(id: string, from: InvocationStatus[], failure: string): Promise<boolean> {
+    return this.updateIf(id, from, {
+      status: 'completed',
+      completionResult: 'failure',
+      completionFailure: failure,
+      completedAt: () => 'now()',
+      nextRetryAt: null,
+    });
+  }
+
+  pause(id: string, from: InvocationStatus[]): Promise<boolean> {
+    return this.updateIf(id, from, { status: 'paused', nextRetryAt: null });
+  }
+
+  /** Back in its queue, runnable now: exclusive ones wait for their key again. */
+  resumePaused(id: string): Promise<boolean> {
+    return this.updateIf(id, ['paused'], {
+      status: () => `CASE WHEN "exclusive" THEN 'pending' ELSE 'ready' END`,
+      nextRetryAt: () => 'now()',
+    });
+  }
+
+  /** Cuts a back-off short: the next attempt is due now. */
+  retryNow(id: string): Promise<boolean> {
+    return this.updateIf(id, ['backing-off'], { nextRetryAt: () => 'now()' });
+  }
+
+  async deleteCompleted(id: string): Promise<boolean> {
+    const result = await this.invocations
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND status = :status', { id, status: 'completed' })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * A new invocation of the same target with the same input, headers and record, on the same bus
+   * partition (so the same invoker owns it), at the end of its key's queue. Nothing is inserted
+   * unless the original is still there and completed.
+   */
+  async insertRestart(originalId: string, newId: string, exclusive: boolean): Promise<boolean> {
+    const inserted: unknown[] = await this.invocations.query(
+      `INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
+         handler_ty, exclusive, status, input, headers, raw_headers, invoked_by, subscription_id,
+         kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, kafka_key, bus_partition,
+         dead_letter_topic, restarted_from, retry_policy, inboxed_at)
+       SELECT $2, target_service, target_handler, target_key, service_ty, handler_ty, $3,
+         CASE WHEN $3 THEN 'pending' ELSE 'ready' END, input, headers, raw_headers,
+         'restart_as_new', subscription_id, kafka_topic, kafka_partition, kafka_offset,
+         kafka_timestamp, kafka_key, bus_partition, dead_letter_topic, id, retry_policy,
+         CASE WHEN $3 THEN now() END
+         FROM invocations WHERE id = $1 AND status = 'completed'
+       RETURNING id`,
+      [originalId, newId, exclusive],
+    );
+    return inserted.length > 0;
+  }
+
+  private async updateIf(
+    id: string,
+    from: InvocationStatus[],
+    changes: QueryDeepPartialEntity<InvocationEntity>,
+  ): Promise<boolean> {
+    const result = await this.invocations
+      .createQueryBuilder()
+      .update()
+      .set({ ...changes, modifiedAt: () => 'now()' })
+      .where('id = :id AND status IN (:...from)', { id, from })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,687 @@
+/**
+ * The admin API's OpenAPI 3 description, written by hand (no decorators on controllers): it is
+ * a contract for Restate-compatible clients, so it changes only when the contract does.
+ * Served at `GET /openapi.json`; docs/admin-api.md shows the same calls with curl.
+ */
+import { RESTATE_COMPATIBLE_VERSION, TRIBUTARY_VERSION } from './version';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+function json(description: string, schema: Json): Json {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+const error = (description: string): Json => json(description, ref('Error'));
+
+function pathParam(name: string, description: string, example?: string): Json {
+  return {
+    name,
+    in: 'path',
+    required: true,
+    description,
+    schema: { type: 'string', ...(example === undefined ? {} : { example }) },
+  };
+}
+
+function queryParam(name: string, description: string, schema: Json = { type: 'string' }): Json {
+  return { name, in: 'query', required: false, description, schema };
+}
+
+function body(schema: Json): Json {
+  return { required: true, content: { 'application/json': { schema } } };
+}
+
+const stringMap: Json = { type: 'object', additionalProperties: { type: 'string' } };
+const nullableString: Json = { type: 'string', nullable: true };
+
+const subscriptionId = pathParam('id', 'Subscription id', 'sub_17dIxfx6WtqJgknUTtNq7v3');
+const deploymentId = pathParam('id', 'Deployment id', 'dp_14LsPzTy2mCmKEWu8yW7YPZ');
+const invocationId = pathParam('id', 'Invocation id', 'inv_1gdJBtdVEcM942bjcDmb1c1khoaJe11Hbz');
+const serviceName = pathParam('name', 'Service name', 'Counter');
+const clusterName = pathParam('name', 'Kafka cluster name', 'my-cluster');
+
+const badRequest = error('Invalid request: malformed JSON, wrong types, unknown fields');
+const notFound = error('No such resource');
+
+/** The management calls answer with an empty body: 200 when done, 202 when under way. */
+const invocationCommand = (summary: string, extra: Record<string, Json> = {}): Json => ({
+  patch: {
+    tags: ['invocations'],
+    summary,
+    parameters: [invocationId],
+    responses: {
+      '200': { description: 'Done' },
+      '202': { description: 'Accepted; takes effect shortly' },
+      '400': error('Malformed id'),
+      '404': notFound,
+      ...extra,
+    },
+  },
+});
+
+const schemas: Record<string, Json> = {
+  Error: {
+    type: 'object',
+    required: ['message', 'restate_code'],
+    properties: {
+      message: { type: 'string', description: 'What is wrong and what to fix' },
+      restate_code: { ...nullableString, description: "Restate's error code, e.g. META0009" },
+    },
+  },
+  Version: {
+    type: 'object',
+    required: ['version', 'min_admin_api_version', 'max_admin_api_version', 'features'],
+    properties: {
+      version: {
+        type: 'string',
+        description: 'The Restate release whose admin API this mirrors',
+        example: RESTATE_COMPATIBLE_VERSION,
+      },
+      min_admin_api_version: { type: 'integer', example: 2 },
+      max_admin_api_version: { type: 'integer', example: 4 },
+      features: { type: 'object', additionalProperties: { type: 'boolean' } },
+      server: { type: 'string', enum: ['tributary'] },
+      tributary_version: { type: 'string', example: TRIBUTARY_VERSION },
+    },
+  },
+  Health: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ok', 'unavailable', 'draining'] },
+      checks: {
+        type: 'object',
+        properties: { postgres: { type: 'string' }, kafka: { type: 'string' } },
+      },
+    },
+  },
+  RegisterDeploymentRequest: {
+    type: 'object',
+    required: ['uri'],
+    properties: {
+      uri: { type: 'string', example: 'http://localhost:9080' },
+      additional_headers: { ...stringMap, nullable: true },
+      use_http_11: { type: 'boolean' },
+      force: { type: 'boolean', description: 'Overwrite an existing deployment of this uri' },
+      breaking: { type: 'boolean' },
+      dry_run: { type: 'boolean', description: 'Discover and validate, register nothing' },
+    },
+  },
+  Handler: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      ty: { type: 'string', enum: ['Exclusive', 'Shared', 'Workflow'] },
+      input_description: { type: 'string' },
+      output_description: { type: 'string' },
+      public: { type: 'boolean' },
+    },
+  },
+  Service: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      ty: { type: 'string', enum: ['Service', 'VirtualObject', 'Workflow'] },
+      handlers: { type: 'array', items: ref('Handler') },
+      deployment_id: { type: 'string' },
+      revision: { type: 'integer' },
+      public: { type: 'boolean' },
+      retry_policy: { type: 'object' },
+    },
+  },
+  Deployment: {
+    type: 'object',
+    required: ['id', 'services'],
+    properties: {
+      id: { type: 'string', example: 'dp_14LsPzTy2mCmKEWu8yW7YPZ' },
+      uri: { type: 'string' },
+      protocol_type: { type: 'string', enum: ['RequestResponse'] },
+      http_version: { type: 'string', enum: ['HTTP/1.1'] },
+      additional_headers: stringMap,
+      created_at: { type: 'string', format: 'date-time' },
+      min_protocol_version: { type: 'integer' },
+      max_protocol_version: { type: 'integer' },
+      services: {
+        type: 'array',
+        description: '{name, revision} in GET /deployments; full services elsewhere',
+        items: ref('Service'),
+      },
+    },
+  },
+  KafkaCluster: {
+    type: 'object',
+    required: ['name', 'properties'],
+    properties: {
+      name: { type: 'string', example: 'my-cluster' },
+      properties: {
+        ...stringMap,
+        description:
+          "librdkafka properties; must hold 'bootstrap.servers' or 'metadata.broker.list'. Secrets shown as ***",
+        example: { 'bootstrap.servers': 'broker:9092' },
+      },
+      created_at: { type: 'string', format: 'date-time' },
+      source: {
+        type: 'string',
+        enum: ['config', 'api'],
+        description: 'config: from the config file, read-only',
+      },
+      warnings: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'On create and update: properties without an effect here',
+      },
+      subscriptions: {
+        type: 'array',
+        items: ref('Subscription'),
+        description: 'GET /kafka-clusters/{name} only',
+      },
+    },
+  },
+  UpdateKafkaClusterRequest: {
+    type: 'object',
+    required: ['properties'],
+    properties: { properties: stringMap },
+  },
+  CreateSubscriptionRequest: {
+    type: 'object',
+    required: ['source', 'sink'],
+    properties: {
+      source: { type: 'string', example: 'kafka://my-cluster/orders' },
+      sink: { type: 'string', example: 'service://Counter/add' },
+      options: {
+        ...stringMap,
+        description:
+          'librdkafka consumer options (over the cluster properties) and tributary.dead-letter-topic, tributary.max-attempts',
+        example: { 'auto.offset.reset': 'earliest' },
+      },
+    },
+  },
+  UpdateSubscriptionRequest: {
+    type: 'object',
+    required: ['options'],
+    properties: {
+      options: {
+        ...stringMap,
+        description:
+          'Replaces the options; group.id and client.id keep their current values unless given',
+      },
+    },
+  },
+  Subscription: {
+    type: 'object',
+    required: ['id', 'source', 'sink', 'options'],
+    properties: {
+      id: { type: 'string', example: 'sub_17dIxfx6WtqJgknUTtNq7v3' },
+      source: { type: 'string', example: 'kafka://my-cluster/orders' },
+      sink: { type: 'string', example: 'service://Counter/add' },
+      options: {
+        ...stringMap,
+        description: 'As given plus the resolved group.id and client.id; secrets shown as ***',
+      },
+      status: { type: 'string', enum: ['active', 'paused'] },
+      dead_letter_topic: nullableString,
+      warnings: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Options accepted without an effect here',
+      },
+      created_at: { type: 'string', format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
+    },
+  },
+  SubscriptionDetail: {
+    allOf: [
+      ref('Subscription'),
+      {
+        type: 'object',
+        properties: {
+          partitions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                partition: { type: 'integer' },
+                committed_offset: { type: 'integer', nullable: true },
+                end_offset: { type: 'integer' },
+                lag: { type: 'integer', nullable: true },
+                worker: { ...nullableString, description: 'Consumer worker holding it' },
+              },
+            },
+          },
+          partitions_error: {
+            ...nullableString,
+            description: 'Why partitions is empty when Kafka could not tell',
+          },
+        },
+      },
+    ],
+  },
+  Invocation: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      target: { type: 'string', example: 'Counter/my-key/add' },
+      target_service_name: { type: 'string' },
+      target_service_key: nullableString,
+      target_handler_name: { type: 'string' },
+      target_service_ty: { type: 'string', enum: ['service', 'virtual_object', 'workflow'] },
+      status: {
+        type: 'string',
+        enum: ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'],
+      },
+      completion_result: { type: 'string', enum: ['success', 'failure'], nullable: true },
+      completion_failure: nullableString,
+      invoked_by: { type: 'string', enum: ['subscription', 'restart_as_new', 'ingress'] },
+      invoked_by_subscription_id: nullableString,
+      restarted_from: nullableString,
+      created_at: { type: 'string', format: 'date-time' },
+      modified_at: { type: 'string', format: 'date-time' },
+      inboxed_at: { type: 'string', format: 'date-time', nullable: true },
+      scheduled_at: { type: 'string', format: 'date-time', nullable: true },
+      running_at: { type: 'string', format: 'date-time', nullable: true },
+      completed_at: { type: 'string', format: 'date-time', nullable: true },
+      retry_count: { type: 'integer' },
+      next_retry_at: { type: 'string', format: 'date-time', nullable: true },
+      last_failure: nullableString,
+      last_failure_error_code: { type: 'integer', nullable: true },
+      kafka: {
+        type: 'object',
+        nullable: true,
+        properties: {
+          topic: { type: 'string' },
+          partition: { type: 'integer' },
+          offset: { type: 'string', description: '64-bit, as decimal text' },
+          timestamp: nullableString,
+        },
+      },
+      dead_letter_topic: nullableString,
+      dead_lettered_at: { type: 'string', format: 'date-time', nullable: true },
+    },
+  },
+  InvocationDetail: {
+    allOf: [
+      ref('Invocation'),
+      {
+        type: 'object',
+        properties: {
+          headers: { ...stringMap, description: "The handler's request headers" },
+          raw_headers: {
+            ...stringMap,
+            nullable: true,
+            description: 'Record headers that are not UTF-8, base64',
+          },
+        },
+      },
+    ],
+  },
+  RestartAsNewResult: {
+    type: 'object',
+    properties: { new_invocation_id: { type: 'string' } },
+  },
+};
+
+export const ADMIN_OPENAPI_DOCUMENT = {
+  openapi: '3.0.3',
+  info: {
+    title: 'Tributary admin API',
+    version: TRIBUTARY_VERSION,
+    description: `Compatible with Restate's admin API ${RESTATE_COMPATIBLE_VERSION}. Every path is also served under /v2, /v3 and /v4. Every error answers {"message", "restate_code"}.`,
+  },
+  servers: [{ url: 'http://localhost:9070' }],
+  tags: [
+    { name: 'meta' },
+    { name: 'deployments' },
+    { name: 'services' },
+    { name: 'kafka-clusters' },
+    { name: 'subscriptions' },
+    { name: 'invocations' },
+  ],
+  paths: {
+    '/health': {
+      get: {
+        tags: ['meta'],
+        summary: 'Readiness: Postgres and Kafka answer',
+        responses: {
+          '200': json('Ready', ref('Health')),
+          '503': json('Not ready', ref('Health')),
+        },
+      },
+    },
+    '/version': {
+      get: {
+        tags: ['meta'],
+        summary: 'Restate-compatible version and admin API versions',
+        responses: { '200': json('Version', ref('Version')) },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        tags: ['meta'],
+        summary: 'This document',
+        responses: { '200': json('OpenAPI 3 document', { type: 'object' }) },
+      },
+    },
+    '/deployments': {
+      get: {
+        tags: ['deployments'],
+        summary: 'List deployments',
+        responses: {
+          '200': json('Deployments', {
+            type: 'object',
+            properties: { deployments: { type: 'array', items: ref('Deployment') } },
+          }),
+        },
+      },
+      post: {
+        tags: ['deployments'],
+        summary: 'Discover an endpoint (GET {uri}/discover) and register its services',
+        requestBody: body(ref('RegisterDeploymentRequest')),
+        responses: {
+          '201': json('Registered', ref('Deployment')),
+          '200': json('Already registered, unchanged (or dry run)', ref('Deployment')),
+          '400': badRequest,
+          '409': error('Conflicts with registered services; use force'),
+          '502': error('Discovery failed'),
+        },
+      },
+    },
+    '/deployments/{id}': {
+      get: {
+        tags: ['deployments'],
+        summary: 'Get a deployment',
+        parameters: [deploymentId],
+        responses: { '200': json('Deployment', ref('Deployment')), '404': notFound },
+      },
+      delete: {
+        tags: ['deployments'],
+        summary: 'Remove a deployment',
+        parameters: [
+          deploymentId,
+          queryParam('force', 'Remove even if in use', { type: 'boolean' }),
+        ],
+        responses: { '202': { description: 'Removed' }, '404': notFound },
+      },
+    },
+    '/services': {
+      get: {
+        tags: ['services'],
+        summary: 'List services',
+        responses: {
+          '200': json('Services', {
+            type: 'object',
+            properties: { services: { type: 'array', items: ref('Service') } },
+          }),
+        },
+      },
+    },
+    '/services/{name}': {
+      get: {
+        tags: ['services'],
+        summary: 'Get a service',
+        parameters: [serviceName],
+        responses: { '200': json('Service', ref('Service')), '404': notFound },
+      },
+    },
+    '/services/{name}/handlers/{handler}': {
+      get: {
+        tags: ['services'],
+        summary: 'Get one handler of a service',
+        parameters: [serviceName, pathParam('handler', 'Handler name', 'add')],
+        responses: { '200': json('Handler', ref('Handler')), '404': notFound },
+      },
+    },
+    '/services/{name}/handlers': {
+      get: {
+        tags: ['services'],
+        summary: "List a service's handlers",
+        parameters: [serviceName],
+        responses: {
+          '200': json('Handlers', {
+            type: 'object',
+            properties: { handlers: { type: 'array', items: ref('Handler') } },
+          }),
+          '404': notFound,
+        },
+      },
+    },
+    '/kafka-clusters': {
+      get: {
+        tags: ['kafka-clusters'],
+        summary: 'List Kafka clusters (config-file clusters included)',
+        responses: {
+          '200': json('Clusters', {
+            type: 'object',
+            properties: { clusters: { type: 'array', items: ref('KafkaCluster') } },
+          }),
+        },
+      },
+      post: {
+        tags: ['kafka-clusters'],
+        summary: 'Create a Kafka cluster',
+        requestBody: body(ref('KafkaCluster')),
+        responses: {
+          '201': json('Created', ref('KafkaCluster')),
+          '400': badRequest,
+          '409': error('A cluster of this name exists'),
+        },
+      },
+    },
+    '/kafka-clusters/{name}': {
+      get: {
+        tags: ['kafka-clusters'],
+        summary: 'Get a Kafka cluster with its subscriptions',
+        parameters: [
+          clusterName,
+          queryParam('include_subscriptions', 'true or false', { type: 'boolean' }),
+        ],
+        responses: { '200': json('Cluster', ref('KafkaCluster')), '404': notFound },
+      },
+      patch: {
+        tags: ['kafka-clusters'],
+        summary: "Replace a cluster's properties",
+        parameters: [clusterName],
+        requestBody: body(ref('UpdateKafkaClusterRequest')),
+        responses: {
+          '200': json('Updated', ref('KafkaCluster')),
+          '400': badRequest,
+          '404': notFound,
+        },
+      },
+      delete: {
+        tags: ['kafka-clusters'],
+        summary: 'Delete a cluster',
+        parameters: [
+          clusterName,
+          queryParam('force', 'Delete even when subscriptions use it', { type: 'boolean' }),
+        ],
+        responses: {
+          '202': { description: 'Deleted' },
+          '404': notFound,
+          '409': error('Subscriptions use the cluster; remove them or use force=true'),
+        },
+      },
+    },
+    '/subscriptions': {
+      get: {
+        tags: ['subscriptions'],
+        summary: 'List subscriptions',
+        parameters: [
+          queryParam('source', 'Exact source URI'),
+          queryParam('sink', 'Exact sink URI'),
+        ],
+        responses: {
+          '200': json('Subscriptions', {
+            type: 'object',
+            properties: { subscriptions: { type: 'array', items: ref('Subscription') } },
+          }),
+          '400': badRequest,
+        },
+      },
+      post: {
+        tags: ['subscriptions'],
+        summary: 'Create a subscription; the same source, sink and options again is a no-op',
+        requestBody: body(ref('CreateSubscriptionRequest')),
+        responses: {
+          '201': {
+            ...(json('Created', ref('Subscription')) as Record<string, Json>),
+            headers: {
+              Location: {
+                description: 'subscriptions/<id>',
+                schema: { type: 'string' },
+              },
+            },
+          },
+          '200': json('The same subscription existed', ref('Subscription')),
+          '400': error(
+            'Invalid source/sink URI (restate_code META0009), unknown cluster, unregistered handler, invalid options',
+          ),
+          '413': error('Body too large'),
+        },
+      },
+    },
+    '/subscriptions/{id}': {
+      get: {
+        tags: ['subscriptions'],
+        summary: 'Get a subscription with per-partition offsets, lag and worker',
+        parameters: [subscriptionId],
+        responses: {
+          '200': json('Subscription', ref('SubscriptionDetail')),
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+      patch: {
+        tags: ['subscriptions'],
+        summary: 'Replace the options',
+        parameters: [subscriptionId],
+        requestBody: body(ref('UpdateSubscriptionRequest')),
+        responses: {
+          '200': json('Updated', ref('Subscription')),
+          '400': badRequest,
+          '404': notFound,
+        },
+      },
+      delete: {
+        tags: ['subscriptions'],
+        summary: 'Delete; consumption stops within seconds',
+        parameters: [subscriptionId],
+        responses: {
+          '202': { description: 'Deleted' },
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/pause': {
+      patch: {
+        tags: ['subscriptions'],
+        summary: 'Stop consuming, keeping the committed offsets',
+        parameters: [subscriptionId],
+        responses: { '200': json('Paused', ref('Subscription')), '404': notFound },
+      },
+    },
+    '/subscriptions/{id}/resume': {
+      patch: {
+        tags: ['subscriptions'],
+        summary: 'Consume again from the committed offsets',
+        parameters: [subscriptionId],
+        responses: { '200': json('Active', ref('Subscription')), '404': notFound },
+      },
+    },
+    '/invocations': {
+      get: {
+        tags: ['invocations'],
+        summary: 'List invocations, newest first, paged',
+        parameters: [
+          queryParam('status', 'One or more statuses, comma-separated'),
+          queryParam('target', 'Service, Service/handler or Service/key/handler'),
+          queryParam('service', 'Target service'),
+          queryParam('handler', 'Target handler'),
+          queryParam('key', 'Virtual object / workflow key'),
+          queryParam('subscription_id', 'Invocations made by this subscription'),
+          queryParam('created_after', 'ISO 8601 date or date-time'),
+          queryParam('created_before', 'ISO 8601 date or date-time'),
+          queryParam('limit', 'Page size, 1 to 1000 (default 100)', { type: 'integer' }),
+          queryParam('cursor', 'next_cursor of the previous page'),
+        ],
+        responses: {
+          '200': json('Invocations', {
+            type: 'object',
+            properties: {
+              invocations: { type: 'array', items: ref('Invocation') },
+              next_cursor: nullableString,
+            },
+          }),
+          '400': badRequest,
+        },
+      },
+    },
+    '/invocations/{id}': {
+      get: {
+        tags: ['invocations'],
+        summary: 'Get an invocation',
+        parameters: [invocationId],
+        responses: {
+          '200': json('Invocation', ref('InvocationDetail')),
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+      delete: {
+        tags: ['invocations'],
+        summary: 'Deprecated: cancel, kill or purge',
+        deprecated: true,
+        parameters: [
+          invocationId,
+          queryParam('mode', 'cancel (default), kill or purge', {
+            type: 'string',
+            enum: ['cancel', 'kill', 'purge'],
+          }),
+        ],
+        responses: {
+          '202': { description: 'Accepted' },
+          '404': notFound,
+          '409': error('Conflict'),
+        },
+      },
+    },
+    '/invocations/{id}/output': {
+      get: {
+        tags: ['invocations'],
+        summary: "The completed invocation's output",
+        parameters: [invocationId],
+        responses: {
+          '200': { description: 'The output, with the content type the handler gave it' },
+          '404': notFound,
+          '470': error('Not completed yet'),
+          '500': error("Completed with a failure: the failure's code (else 500) and message"),
+        },
+      },
+    },
+    '/invocations/{id}/cancel': invocationCommand('Cancel', {
+      '409': error('Already completed'),
+    }),
+    '/invocations/{id}/kill': invocationCommand('Kill', { '409': error('Already completed') }),
+    '/invocations/{id}/pause': invocationCommand('Pause', { '409': error('Not running') }),
+    '/invocations/{id}/resume': invocationCommand('Resume', {
+      '425': error('Inboxed or scheduled: not resumable yet'),
+    }),
+    '/invocations/{id}/purge': invocationCommand('Purge a completed invocation', {
+      '409': error('Not completed yet'),
+    }),
+    '/invocations/{id}/restart-as-new': {
+      patch: {
+        tags: ['invocations'],
+        summary: 'Restart as a new invocation with the same input',
+        parameters: [invocationId],
+        responses: {
+          '200': json('Restarted', ref('RestartAsNewResult')),
+          '404': notFound,
+          '409': error('Still running'),
+        },
+      },
+    },
+  },
+  components: { schemas },
+} as const;

@@ -1,0 +1,129 @@
+import { DataSource } from 'typeorm';
+import { busTopics } from '../../libs/shared/src/contracts/topics';
+import { writeTestConfig } from './app-config';
+import { createTestSchema, TestSchema } from './database';
+import { uniqueName, waitFor } from './kafka';
+import { AppProcess, freePort, startApp } from './processes';
+
+export interface PipelineApp {
+  name: string;
+  process: AppProcess;
+  url: string;
+}
+
+/**
+ * The three apps as separate processes on one Postgres schema and one set of bus topics: what a
+ * deployment runs, at test scale.
+ */
+export class Pipeline {
+  readonly apps: PipelineApp[] = [];
+  schema!: TestSchema;
+  ds!: DataSource;
+  configFile!: string;
+  busPrefix!: string;
+  adminUrl!: string;
+
+  static async start(
+    label: string,
+    opts: { invokers?: number; workers?: number; extraConfig?: string[] } = {},
+  ): Promise<Pipeline> {
+    const p = new Pipeline();
+    p.schema = await createTestSchema(label);
+    p.ds = await p.schema.migrated();
+    p.busPrefix = uniqueName('bus');
+    p.configFile = writeTestConfig({
+      schema: p.schema.name,
+      busPrefix: p.busPrefix,
+      extra: opts.extraConfig,
+    });
+    const admin = await p.startApp('admin-api', 'TRIBUTARY_ADMIN_BIND_ADDRESS');
+    p.adminUrl = admin.url;
+    await Promise.all([
+      ...Array.from({ length: opts.workers ?? 1 }, (_, i) =>
+        p.startApp('consumer-worker', 'TRIBUTARY_WORKER_BIND_ADDRESS', {
+          TRIBUTARY_WORKER_ID: `worker-${i}`,
+        }),
+      ),
+      ...Array.from({ length: opts.invokers ?? 1 }, (_, i) =>
+        p.startApp('invoker', 'TRIBUTARY_INVOKER_BIND_ADDRESS', {
+          TRIBUTARY_INVOKER_ID: `invoker-${i}`,
+        }),
+      ),
+    ]);
+    return p;
+  }
+
+  get busTopic(): string {
+    return busTopics(this.busPrefix).invocations;
+  }
+
+  async startApp(
+    app: string,
+    bindEnv: string,
+    env: Record<string, string> = {},
+  ): Promise<PipelineApp> {
+    const port = await freePort();
+    const proc = startApp(app, ['--config-file', this.configFile], {
+      [bindEnv]: `127.0.0.1:${port}`,
+      ...env,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(
+      async () => (await fetch(`${url}/health`)).ok,
+      `${app} to be ready (output: ${proc.output().slice(-2000)})`,
+      60_000,
+      200,
+    );
+    const entry = {
+      name: env.TRIBUTARY_INVOKER_ID ?? env.TRIBUTARY_WORKER_ID ?? app,
+      process: proc,
+      url,
+    };
+    this.apps.push(entry);
+    return entry;
+  }
+
+  app(name: string): PipelineApp {
+    const found = this.apps.find((a) => a.name === name);
+    if (!found) throw new Error(`no app ${name}`);
+    return found;
+  }
+
+  /** Calls the admin API; resolves with status and parsed body. */
+  async admin(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.adminUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  /** The last lines each app printed, for failure messages. */
+  outputs(): string {
+    return this.apps.map((a) => `--- ${a.name}\n${a.process.output().slice(-3000)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.apps) a.process.kill('SIGTERM');
+    await Promise.all(
+      this.apps.map(async (a) => {
+        const timer = setTimeout(() => a.process.kill('SIGKILL'), 20_000);
+        await a.process.exited;
+        clearTimeout(timer);
+      }),
+    );
+    await this.schema.drop();
+  }
+}
