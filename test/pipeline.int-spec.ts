@@ -56,7 +56,10 @@ describe('pipeline: records to handler invocations', () => {
   beforeAll(async () => {
     sdkEndpoint = await t.serve({ services: testServices(log), port: 0 });
     rawHandlers = await startRawHandlers(log);
-    pipeline = await Pipeline.start('pipeline', { invokers: 2 });
+    pipeline = await Pipeline.start('pipeline', {
+      invokers: 2,
+      extraConfig: ['[invoker]', 'lease-ttl = "3s"'],
+    });
     admin = KafkajsAdmin.create(kafka);
     producer = KafkajsProducer.create(kafka);
     for (const uri of [sdkEndpoint.url, rawHandlers.url]) {
@@ -211,5 +214,134 @@ describe('pipeline: records to handler invocations', () => {
       `SELECT value FROM object_state WHERE service_name = 'Crashy' AND object_key = 'once' AND state_key = 'count'`,
     );
     expect(state.value.toString()).toBe('1');
+  });
+
+  it('pauses after the last attempt; resume through the admin API runs it again', async () => {
+    log.failing.add('Toggle');
+    const { topic, sub } = await subscribe('service://Toggle/work', 1, {
+      'tributary.max-attempts': '2',
+    });
+    await producer.send(topic, [{ key: null, value: '1' }]);
+    const row = await waitFor(async () => {
+      const [r] = await invocations().find({ where: { subscriptionId: sub } });
+      return r?.status === 'paused' ? r : undefined;
+    }, 'the invocation to pause after 2 attempts');
+    expect(row.retryCount).toBe(2);
+    expect(row.lastFailure).toContain('still failing');
+    expect(log.attempts.get(row.id)).toBe(2);
+
+    log.failing.delete('Toggle');
+    expect((await pipeline.admin('PATCH', `/invocations/${row.id}/resume`)).status).toBe(200);
+    const [done] = await completed(sub, 1);
+    expect(done.completionResult).toBe('success');
+    expect(log.attempts.get(row.id)).toBe(3);
+  });
+
+  it.each(['kill', 'cancel'])(
+    '%s aborts a running invocation and completes it as failed',
+    async (action) => {
+      const { topic, sub } = await subscribe('service://Slow/work');
+      await producer.send(topic, [{ key: null, value: '1' }]);
+      const running = await waitFor(async () => {
+        const [r] = await invocations().find({ where: { subscriptionId: sub } });
+        return r?.status === 'running' && log.attempts.has(r.id) ? r : undefined;
+      }, 'the slow invocation to be running');
+      expect((await pipeline.admin('PATCH', `/invocations/${running.id}/${action}`)).status).toBe(
+        202,
+      );
+      const [row] = await completed(sub, 1);
+      expect(row.completionResult).toBe('failure');
+      expect(row.completionFailure).toContain(action === 'kill' ? 'killed' : 'canceled');
+      await waitFor(() => log.aborted.has(running.id), 'the request in flight to be aborted');
+    },
+  );
+
+  it('restarts a completed invocation as new, then purges the old one', async () => {
+    const { topic, sub } = await subscribe('service://Flaky/work');
+    await producer.send(topic, [{ key: null, value: '1' }]);
+    const [first] = await completed(sub, 1);
+    const res = await pipeline.admin('PATCH', `/invocations/${first.id}/restart-as-new`);
+    expect(res.status).toBe(200);
+    const newId = res.body.new_invocation_id as string;
+    expect(newId).not.toBe(first.id);
+    const again = await waitFor(async () => {
+      const r = await invocations().findOneBy({ id: newId });
+      return r?.status === 'completed' ? r : undefined;
+    }, 'the restarted invocation to complete');
+    expect(again.completionResult).toBe('success');
+    expect(again.restartedFrom).toBe(first.id);
+    expect(log.attempts.get(newId)).toBe(3);
+
+    expect((await pipeline.admin('PATCH', `/invocations/${first.id}/purge`)).status).toBe(200);
+    expect((await pipeline.admin('GET', `/invocations/${first.id}`)).status).toBe(404);
+    expect((await pipeline.admin('GET', `/invocations/${newId}/output`)).body).toBe('finally');
+  });
+
+  it('reports invoker and worker metrics in Prometheus format', async () => {
+    const invokerMetrics = await (await fetch(`${pipeline.app('invoker-0').url}/metrics`)).text();
+    for (const name of [
+      'tributary_invoker_invocations_completed_total',
+      'tributary_invoker_attempts_total',
+      'tributary_invoker_handler_duration_seconds_bucket',
+      'tributary_invoker_in_flight',
+      'tributary_invoker_pending{key_class="exclusive"}',
+      'tributary_invoker_commands_ingested_total',
+    ]) {
+      expect(invokerMetrics).toContain(name);
+    }
+    const workerMetrics = await (await fetch(`${pipeline.app('worker-0').url}/metrics`)).text();
+    for (const name of [
+      'tributary_worker_records_consumed_total{subscription=',
+      'tributary_worker_commands_emitted_total{subscription=',
+      'tributary_worker_poison_records_total',
+      'tributary_worker_lag_records{subscription=',
+      'tributary_worker_rebalances_total{subscription=',
+      'tributary_worker_claimed_subscriptions',
+    ]) {
+      expect(workerMetrics).toContain(name);
+    }
+  });
+
+  it('keeps per-key order and never overlaps when an invoker is SIGKILLed mid-stream', async () => {
+    const { topic, sub } = await subscribe('service://Seq/record', 4);
+    const keys = 40;
+    const perKey = 25;
+    const send = async (from: number, to: number) => {
+      const records = [];
+      for (let i = from; i < to; i++) {
+        const k = i % keys;
+        records.push({
+          key: `crash-${k}`,
+          value: JSON.stringify({ n: Math.floor(i / keys) }),
+          partition: k % 4,
+        });
+      }
+      await producer.send(topic, records);
+    };
+    await send(0, (keys * perKey) / 2);
+    await waitFor(async () => {
+      const [{ n }] = await pipeline.ds.query(
+        `SELECT count(*)::int AS n FROM invocations WHERE subscription_id = $1 AND status = 'completed'`,
+        [sub],
+      );
+      return n > 50;
+    }, 'the stream to be under way');
+    pipeline.app('invoker-1').process.kill('SIGKILL');
+    await send((keys * perKey) / 2, keys * perKey);
+    const rows = await completed(sub, keys * perKey);
+
+    expect(rows.every((r) => r.completionResult === 'success')).toBe(true);
+    expect(log.overlaps).toEqual([]);
+    for (let k = 0; k < keys; k++) {
+      // At least once: an attempt cut off by the crash runs again, right where it was.
+      const ran = log.sequences
+        .get(`crash-${k}`)!
+        .filter((n, i, all) => i === 0 || all[i - 1] !== n);
+      expect(ran).toEqual(Array.from({ length: perKey }, (_, i) => i));
+    }
+    const state: { value: Buffer }[] = await pipeline.ds.query(
+      `SELECT value FROM object_state WHERE service_name = 'Seq' AND object_key LIKE 'crash-%' AND state_key = 'count'`,
+    );
+    expect(state.map((s) => Number(s.value.toString()))).toEqual(Array(keys).fill(perKey));
   });
 });

@@ -195,15 +195,13 @@ export function startRawHandlers(log: HandlerLog): Promise<{ server: Server; url
         req.socket.destroy(); // the effect happened; the answer is lost
         return;
       }
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            ok: true,
-            output: Buffer.from(String(count)).toString('base64'),
-            state: { set: { count: Buffer.from(String(count)).toString('base64') } },
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          ok: true,
+          output: Buffer.from(String(count)).toString('base64'),
+          state: { set: { count: Buffer.from(String(count)).toString('base64') } },
+        }),
+      );
     })();
   });
   return new Promise((resolve) =>

@@ -1,0 +1,64 @@
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../../../libs/shared/src/config';
+import { InvocationEntity } from '../../../../libs/shared/src/database/entities';
+import { newInvocationId } from '../../../../libs/shared/src/ids/ids';
+import { createTestSchema, TestSchema } from '../../../../test/support/database';
+import { RetentionJob } from './retention.job';
+
+describe('retention (real Postgres)', () => {
+  let schema: TestSchema;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('retention');
+    ds = await schema.migrated();
+  });
+
+  afterAll(async () => {
+    await schema.drop();
+  });
+
+  const row = (over: Partial<InvocationEntity>): Partial<InvocationEntity> => ({
+    id: newInvocationId(),
+    targetService: 'S',
+    targetHandler: 'h',
+    serviceTy: 'SERVICE',
+    exclusive: false,
+    status: 'completed',
+    completionResult: 'success',
+    invokedBy: 'subscription',
+    completedAt: new Date(),
+    ...over,
+  });
+
+  it('purges completed invocations older than the retention, and nothing else', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const rows = {
+      old: row({ completedAt: hourAgo }),
+      recent: row({}),
+      running: row({ status: 'running', completionResult: null, completedAt: null }),
+      awaitingDeadLetter: row({
+        completedAt: hourAgo,
+        completionResult: 'failure',
+        deadLetterTopic: 'dlq',
+      }),
+      deadLettered: row({
+        completedAt: hourAgo,
+        completionResult: 'failure',
+        deadLetterTopic: 'dlq',
+        deadLetteredAt: hourAgo,
+      }),
+    };
+    await ds.getRepository(InvocationEntity).insert(Object.values(rows));
+    const config = loadConfig({ argv: [], env: {} });
+    config.invocation.retentionMs = 60_000;
+
+    expect(await new RetentionJob(ds, config).purge()).toBe(2);
+    const left = (await ds.getRepository(InvocationEntity).find()).map((r) => r.id).sort();
+    expect(left).toEqual([rows.recent.id, rows.running.id, rows.awaitingDeadLetter.id].sort());
+  });
+
+  it('defaults to 24 hours, as Restate does', () => {
+    expect(loadConfig({ argv: [], env: {} }).invocation.retentionMs).toBe(24 * 3_600_000);
+  });
+});
