@@ -5,6 +5,9 @@ import { createTestSchema, TestSchema } from './database';
 import { uniqueName, waitFor } from './kafka';
 import { AppProcess, freePort, startApp } from './processes';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests check response fields one by one
+type AdminBody = any;
+
 export interface PipelineApp {
   name: string;
   process: AppProcess;
@@ -94,7 +97,7 @@ export class Pipeline {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: any }> {
+  ): Promise<{ status: number; body: AdminBody }> {
     const res = await fetch(`${this.adminUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

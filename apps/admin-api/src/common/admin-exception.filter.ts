@@ -23,7 +23,7 @@ function isBodyParserError(err: unknown): err is BodyParserError {
 function validationMessage(err: BadRequestException): string {
   const body = err.getResponse();
   if (typeof body === 'object' && body !== null && 'message' in body) {
-    const { message } = body as { message: unknown };
+    const { message } = body;
     if (Array.isArray(message)) return `Invalid request body: ${message.join('; ')}`;
     if (typeof message === 'string') return message;
   }

@@ -379,7 +379,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const policy = resolveRetryPolicy(
       this.config.invocation.defaultRetryPolicy,
       ...manifestPolicies,
-      c.retryPolicy as RetryPolicyOverride | null,
+      c.retryPolicy,
     );
     const decision = decideRetry(policy, attempt);
     switch (decision.kind) {

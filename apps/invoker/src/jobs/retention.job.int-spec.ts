@@ -18,18 +18,19 @@ describe('retention (real Postgres)', () => {
     await schema.drop();
   });
 
-  const row = (over: Partial<InvocationEntity>): Partial<InvocationEntity> => ({
-    id: newInvocationId(),
-    targetService: 'S',
-    targetHandler: 'h',
-    serviceTy: 'SERVICE',
-    exclusive: false,
-    status: 'completed',
-    completionResult: 'success',
-    invokedBy: 'subscription',
-    completedAt: new Date(),
-    ...over,
-  });
+  const row = (over: Partial<InvocationEntity>): InvocationEntity =>
+    Object.assign(new InvocationEntity(), {
+      id: newInvocationId(),
+      targetService: 'S',
+      targetHandler: 'h',
+      serviceTy: 'SERVICE',
+      exclusive: false,
+      status: 'completed',
+      completionResult: 'success',
+      invokedBy: 'subscription',
+      completedAt: new Date(),
+      ...over,
+    } satisfies Partial<InvocationEntity>);
 
   it('purges completed invocations older than the retention, and nothing else', async () => {
     const hourAgo = new Date(Date.now() - 3_600_000);
@@ -49,7 +50,7 @@ describe('retention (real Postgres)', () => {
         deadLetteredAt: hourAgo,
       }),
     };
-    await ds.getRepository(InvocationEntity).insert(Object.values(rows));
+    await ds.getRepository(InvocationEntity).save(Object.values(rows));
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
 
