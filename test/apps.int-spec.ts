@@ -51,7 +51,7 @@ describe('each app boots, is ready, and shuts down cleanly on SIGTERM', () => {
     const health = await waitFor(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
-        return res.status === 200 ? ((await res.json())) : undefined;
+        return res.status === 200 ? await res.json() : undefined;
       },
       `${app} /health to answer 200 (output: ${proc.output()})`,
       60_000,

@@ -72,7 +72,7 @@ export class SubscriptionCatalog {
       id: row.id,
       status: row.status,
       topic: row.topic,
-      groupId: (t.consumer.groupId) ?? row.id,
+      groupId: t.consumer.groupId ?? row.id,
       target: {
         service: row.service_name,
         handler: row.handler_name,
