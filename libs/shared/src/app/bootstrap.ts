@@ -27,13 +27,15 @@ export async function bootstrapApp(
   });
   opts.configure?.(app);
   const health = app.get(HealthController, { strict: false });
-  let closing = false;
+  let closing = 0;
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) {
+    // A second signal forces the exit, unless it is the same keypress reaching the whole group.
+    if (closing > 0 && Date.now() - closing > 2_000) {
       logger.warn(`${signal} received again: exiting now`);
       process.exit(1);
     }
-    closing = true;
+    if (closing > 0) return;
+    closing = Date.now();
     logger.log(`${signal} received: draining`);
     health.markDraining();
     const deadline = setTimeout(() => {
