@@ -168,6 +168,35 @@ describe('pipeline: records to handler invocations', () => {
     }
   });
 
+  it('with a dead-letter topic, fails instead of pausing after the last attempt, and dead-letters', async () => {
+    log.failing.add('Toggle');
+    const dlq = uniqueName('dlq-retries');
+    const { topic, sub } = await subscribe('service://Toggle/work', 1, {
+      'tributary.max-attempts': '2',
+      'tributary.dead-letter-topic': dlq,
+    });
+    await producer.send(topic, [{ key: 'k', value: '7' }]);
+    const [row] = await completed(sub, 1);
+    log.failing.delete('Toggle');
+    expect(row.completionResult).toBe('failure');
+    expect(row.completionFailure).toContain('gave up after 2 attempts');
+    const reader = new KafkajsBatchConsumer(kafka, {
+      groupId: uniqueName('dlq2'),
+      topics: [dlq],
+      fromBeginning: true,
+    });
+    const seen: IncomingRecord[] = [];
+    await waitFor(async () => (await admin.partitionCount(dlq)) > 0, 'the dead-letter topic');
+    await reader.start(async (b) => void seen.push(...b.records));
+    try {
+      const [dead] = await waitFor(() => (seen.length > 0 ? seen : undefined), 'the dead letter');
+      expect(dead.value?.toString()).toBe('7');
+      expect(dead.headers['tributary.dead-letter.reason']?.toString()).toContain('still failing');
+    } finally {
+      await reader.stop();
+    }
+  });
+
   it('fails a non-JSON payload to a JSON handler terminally, with a readable last_failure, and moves on', async () => {
     const { topic, sub } = await subscribe('service://Flaky/work');
     await producer.send(topic, [{ key: null, value: 'not json {' }]);

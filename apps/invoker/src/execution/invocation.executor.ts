@@ -381,7 +381,10 @@ export class InvocationExecutor implements OnApplicationShutdown {
       ...manifestPolicies,
       c.retryPolicy,
     );
-    const decision = decideRetry(policy, attempt);
+    const decided = decideRetry(policy, attempt);
+    // With a dead-letter topic, giving up means failing: the record then goes to that topic.
+    const decision =
+      decided.kind === 'pause' && c.deadLetterTopic ? { kind: 'kill' as const } : decided;
     switch (decision.kind) {
       case 'retry': {
         const dueAt = Date.now() + decision.delayMs;

@@ -31,6 +31,7 @@ export interface ClaimedInvocation {
   rawHeaders: Record<string, string> | null;
   retryCount: number;
   retryPolicy: Record<string, unknown> | null;
+  deadLetterTopic: string | null;
 }
 
 export interface StateChangeSet {
@@ -286,7 +287,8 @@ export class InvocationStore {
                      AND o.target_key = i.target_key AND o.id <> i.id AND o.status <> 'completed'
                      AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
           RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
-                    i.service_ty, i.input, i.headers, i.raw_headers, i.retry_count, i.retry_policy`,
+                    i.service_ty, i.input, i.headers, i.raw_headers, i.retry_count, i.retry_policy,
+                    i.dead_letter_topic`,
           [ids, owner, leaseMs],
         ),
       );
@@ -303,6 +305,7 @@ export class InvocationStore {
         rawHeaders: r.raw_headers as Record<string, string> | null,
         retryCount: r.retry_count as number,
         retryPolicy: r.retry_policy as Record<string, unknown> | null,
+        deadLetterTopic: r.dead_letter_topic as string | null,
       }));
     });
   }
