@@ -33,6 +33,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   private readonly consumer: KafkajsBatchConsumer;
   private owned = new Set<number>();
   private syncing: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -50,7 +51,9 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       partitionsConsumedConcurrently: 8,
     });
     this.consumer.onRebalance(() => {
-      this.syncing = this.syncing.then(() => this.syncOwnership());
+      this.syncing = this.syncing
+        .then(() => this.syncOwnership())
+        .catch((err: unknown) => this.logger.error(`ownership sync failed: ${String(err)}`));
     });
   }
 
@@ -65,6 +68,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationShutdown(): Promise<void> {
     // Stop taking commands first; the executor then finishes or hands back what it runs.
+    this.stopping = true;
     await this.consumer.stop();
     await this.syncing;
   }
@@ -75,19 +79,27 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     const removed = new Set([...this.owned].filter((p) => !now.has(p)));
     this.owned = now;
     if (removed.size > 0) this.scheduler.dropPartitions(removed);
-    if (added.length > 0) {
+    if (added.length > 0) await this.load(added);
+    this.executor.pump();
+  }
+
+  /** Loads the open invocations of newly owned partitions, retrying while Postgres is away. */
+  private async load(partitions: number[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const still = partitions.filter((p) => this.owned.has(p));
+      if (still.length === 0 || this.stopping) return;
       try {
-        const open = await this.store.openInPartitions(added);
+        const open = await this.store.openInPartitions(still);
         this.scheduler.upsert(open.filter((o) => this.owned.has(o.busPartition)));
-        this.logger.log(
-          `took bus partitions [${added.join(', ')}]: ${open.length} open invocations`,
-        );
+        this.logger.log(`took bus partitions [${still.join(', ')}]: ${open.length} open invocations`);
+        return;
       } catch (err) {
-        this.logger.error(`loading bus partitions [${added.join(', ')}] failed: ${String(err)}`);
-        this.owned = new Set([...this.owned].filter((p) => !added.includes(p)));
+        this.logger.warn(
+          `loading bus partitions [${still.join(', ')}] failed (attempt ${attempt}), retrying: ${String(err)}`,
+        );
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * attempt)));
       }
     }
-    this.executor.pump();
   }
 
   private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
