@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Brings up the local development infrastructure and returns once it works:
 #   - Apache Kafka's own broker (KRaft, single node, 127.0.0.1:9092), resolved with Maven from
-#     Maven Central into a cache outside the repo and started with a modest heap;
+#     Maven Central into a cache outside the repo and started with a modest heap; it also listens
+#     with SASL on :9094, TLS on :9095 and SASL over TLS on :9096 (docs/security.md);
 #   - PostgreSQL at DATABASE_URL (the local cluster is started when it is down; the database is
 #     created when missing).
-# Running it again while everything is up is a no-op.
+# Running it again while everything is up is a no-op, unless scripts/kafka/server.properties
+# changed since the broker started: then the broker is restarted with the new settings.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,11 +40,16 @@ fetch_kafka() {
   touch "$KAFKA_HOME/.complete"
 }
 
-kafka_java() {
-  java -Xms128m -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_STATE/logs" \
-    -cp "$KAFKA_HOME/libs/*" "$@"
-}
+# Development-only credentials, also written in scripts/kafka/server.properties and docs/security.md.
+SCRAM_USER="tributary-scram"
+SCRAM_PASSWORD="tributary-scram-secret"
+KEYSTORE_PASSWORD="tributary-dev-keystore"
+
+kafka_jvm=(-Xms128m -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+  -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_STATE/logs"
+  -cp "$KAFKA_HOME/libs/*")
+
+kafka_java() { java "${kafka_jvm[@]}" "$@"; }
 
 kafka_pid() {
   [ -f "$KAFKA_STATE/broker.pid" ] || return 1
@@ -53,28 +60,142 @@ kafka_pid() {
 
 roundtrip() { node "$here/kafka-roundtrip.js" "$KAFKA_BOOTSTRAP" "$@"; }
 
-start_kafka() {
-  if kafka_pid >/dev/null && roundtrip --quiet; then
-    log "kafka already running on $KAFKA_BOOTSTRAP (pid $(kafka_pid))"
-    return 0
+# Older versions of this script recorded a wrapper shell's pid instead of the broker's, so
+# infra-down stopped the wrapper and left the broker running without a pid file. A broker
+# running this state directory's server.properties is ours: record its pid again.
+adopt_running_broker() {
+  kafka_pid >/dev/null && return 0
+  local pid
+  pid="$(pgrep -f -- "kafka\.Kafka $KAFKA_STATE/server\.properties\$" | head -n1 || true)"
+  [ -n "$pid" ] || return 0
+  log "found the broker of $KAFKA_STATE running without a pid file (pid $pid); adopting it"
+  echo "$pid" >"$KAFKA_STATE/broker.pid"
+}
+
+# The broker's own copy of server.properties: state paths filled in, log.dirs appended.
+render_server_properties() {
+  sed -e "s#@KAFKA_STATE@#$KAFKA_STATE#g" -e '/^log\.dirs=/d' "$here/kafka/server.properties" >"$1"
+  echo "log.dirs=$KAFKA_STATE/data" >>"$1"
+}
+
+# A development CA and a broker certificate it signed (SAN 127.0.0.1 and localhost), made once:
+# tls/broker.p12 is the broker's keystore, tls/ca.pem what clients trust (ssl.ca.location).
+ensure_tls() {
+  local dir="$KAFKA_STATE/tls"
+  [ -f "$dir/broker.p12" ] && [ -f "$dir/ca.pem" ] && return 0
+  command -v keytool >/dev/null 2>&1 ||
+    die "keytool not found: it comes with the JDK (Debian: apt-get install openjdk-17-jdk-headless)."
+  log "creating a development CA and broker certificate in $dir"
+  local tmp pass="$KEYSTORE_PASSWORD"
+  tmp="$(mktemp -d "$KAFKA_STATE/tls.XXXXXX")" && chmod 755 "$tmp"
+  local kt=(keytool -noprompt -storetype PKCS12 -storepass "$pass" -keypass "$pass")
+  "${kt[@]}" -genkeypair -alias ca -keyalg RSA -keysize 2048 -validity 3650 \
+    -dname "CN=Tributary development CA" -ext bc:c -keystore "$tmp/ca.p12" >/dev/null 2>&1
+  "${kt[@]}" -exportcert -rfc -alias ca -keystore "$tmp/ca.p12" -file "$tmp/ca.pem" >/dev/null 2>&1
+  "${kt[@]}" -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 \
+    -dname "CN=127.0.0.1" -keystore "$tmp/broker.p12" >/dev/null 2>&1
+  "${kt[@]}" -certreq -alias broker -keystore "$tmp/broker.p12" -file "$tmp/broker.csr" >/dev/null 2>&1
+  "${kt[@]}" -gencert -alias ca -keystore "$tmp/ca.p12" -validity 3650 -rfc \
+    -ext "SAN=ip:127.0.0.1,dns:localhost" -ext "EKU=serverAuth" \
+    -infile "$tmp/broker.csr" -outfile "$tmp/broker.pem" >/dev/null 2>&1
+  "${kt[@]}" -importcert -alias ca -file "$tmp/ca.pem" -keystore "$tmp/broker.p12" >/dev/null 2>&1
+  "${kt[@]}" -importcert -alias broker -file "$tmp/broker.pem" -keystore "$tmp/broker.p12" >/dev/null 2>&1 ||
+    die "keytool could not build the broker keystore in $tmp"
+  rm -f "$tmp/broker.csr" "$tmp/broker.pem"
+  rm -rf "$dir" && mv "$tmp" "$dir"
+}
+
+# SIGTERM to the broker (and to a wrapper shell an older version of this script left in the pid
+# file), SIGKILL after 30 s.
+stop_kafka() {
+  local pid pids
+  pid="$(kafka_pid)" || return 0
+  pids="$pid $(pgrep -P "$pid" | tr '\n' ' ' || true)"
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null || true
+  local started=$SECONDS deadline=$((SECONDS + 30)) alive
+  while :; do
+    alive=""
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    if [ $SECONDS -ge $deadline ]; then
+      # shellcheck disable=SC2086
+      kill -KILL $alive 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$KAFKA_STATE/broker.pid"
+  log "kafka stopped after $((SECONDS - started))s"
+}
+
+launch_kafka() {
+  mv "$1" "$KAFKA_STATE/server.properties"
+  if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
+    log "formatting KRaft storage in $KAFKA_STATE/data"
+    local cluster_id
+    cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_STATE/server.properties" >/dev/null
   fi
-  if ! kafka_pid >/dev/null && roundtrip --quiet; then
+  log "starting kafka ${KAFKA_VERSION} on $KAFKA_BOOTSTRAP (log: $KAFKA_STATE/logs/server.log)"
+  # java itself (not a wrapper shell) is what the pid file names; its own session keeps it out
+  # of the caller's Ctrl-C.
+  local detach=()
+  command -v setsid >/dev/null 2>&1 && detach=(setsid)
+  "${detach[@]}" java "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_STATE/server.properties" \
+    >"$KAFKA_STATE/logs/stdout.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$KAFKA_STATE/broker.pid"
+}
+
+# SCRAM users are cluster metadata: created through the broker once it runs. The marker names the
+# cluster (a reformatted data directory has a new id) and the credentials.
+ensure_scram_users() {
+  local marker="$KAFKA_STATE/scram-users" want cluster_id
+  cluster_id="$(sed -n 's/^cluster\.id=//p' "$KAFKA_STATE/data/meta.properties" 2>/dev/null)"
+  want="$cluster_id $SCRAM_USER $(printf '%s' "$SCRAM_PASSWORD" | sha256sum | cut -c1-16)"
+  [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ] && return 0
+  log "creating SCRAM-SHA-256 and SCRAM-SHA-512 credentials for user $SCRAM_USER"
+  # One mechanism per request: the broker refuses to alter one user twice in a request.
+  local mechanism
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    kafka_java kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --alter \
+      --entity-type users --entity-name "$SCRAM_USER" \
+      --add-config "$mechanism=[password=$SCRAM_PASSWORD]" >/dev/null ||
+      die "could not create the $mechanism credentials of $SCRAM_USER; see the error above"
+  done
+  echo "$want" >"$marker"
+}
+
+start_kafka() {
+  mkdir -p "$KAFKA_STATE/logs"
+  # One run at a time (several test runs may start together); the broker does not inherit it.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$KAFKA_STATE/infra-up.lock"
+    flock -w 300 9 || die "another infra-up has held $KAFKA_STATE/infra-up.lock for 5 minutes"
+  fi
+  local next="$KAFKA_STATE/server.properties.next"
+  render_server_properties "$next"
+  adopt_running_broker
+  if kafka_pid >/dev/null; then
+    if cmp -s "$next" "$KAFKA_STATE/server.properties"; then
+      rm -f "$next"
+      if roundtrip --quiet; then
+        log "kafka already running on $KAFKA_BOOTSTRAP (pid $(kafka_pid))"
+        ensure_scram_users
+        return 0
+      fi
+    else
+      log "scripts/kafka/server.properties changed since the broker started: restarting it"
+      stop_kafka
+    fi
+  elif roundtrip --quiet; then
+    rm -f "$next"
     log "a Kafka broker not started by this script already answers on $KAFKA_BOOTSTRAP; using it"
     return 0
   fi
   if ! kafka_pid >/dev/null; then
-    mkdir -p "$KAFKA_STATE/logs"
-    sed "s#^log.dirs=.*##" "$here/kafka/server.properties" >"$KAFKA_STATE/server.properties"
-    echo "log.dirs=$KAFKA_STATE/data" >>"$KAFKA_STATE/server.properties"
-    if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
-      log "formatting KRaft storage in $KAFKA_STATE/data"
-      local cluster_id
-      cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
-      kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_STATE/server.properties" >/dev/null
-    fi
-    log "starting kafka ${KAFKA_VERSION} on $KAFKA_BOOTSTRAP (log: $KAFKA_STATE/logs/server.log)"
-    kafka_java kafka.Kafka "$KAFKA_STATE/server.properties" >"$KAFKA_STATE/logs/stdout.log" 2>&1 </dev/null &
-    echo $! >"$KAFKA_STATE/broker.pid"
+    ensure_tls
+    launch_kafka "$next"
   fi
   local deadline=$((SECONDS + 90))
   until roundtrip --quiet; do
@@ -83,6 +204,7 @@ start_kafka() {
     sleep 1
   done
   log "kafka ready: produce/consume round trip ok"
+  ensure_scram_users
 }
 
 ensure_postgres() {

@@ -27,7 +27,7 @@ export interface FaultRates {
 export class FaultHandler {
   readonly executions: Execution[] = [];
   readonly overlaps: string[] = [];
-  private readonly active = new Map<string, number>();
+  private readonly active = new Map<string, Execution>();
   private server?: Server;
   url = '';
   faultsOn = true;
@@ -94,13 +94,18 @@ export class FaultHandler {
       end: 0,
       outcome: 'ok',
     };
-    if (this.active.has(body.key)) this.overlaps.push(`${body.key}#${n}`);
-    this.active.set(body.key, n);
+    const running = this.active.get(body.key);
+    if (running) {
+      this.overlaps.push(
+        `${body.key}: ${running.invocationId} n=${running.n} attempt ${running.attempt} (${running.outcome}, since ${exec.start - running.start} ms) vs ${body.invocationId} n=${n} attempt ${body.attempt}`,
+      );
+    }
+    this.active.set(body.key, exec);
     const finish = (outcome: Execution['outcome']) => {
       if (exec.end !== 0) return;
       exec.end = Date.now();
       exec.outcome = outcome;
-      if (this.active.get(body.key) === n) this.active.delete(body.key);
+      if (this.active.get(body.key) === exec) this.active.delete(body.key);
       this.executions.push(exec);
     };
     res.on('close', () => finish(res.writableFinished ? exec.outcome : 'aborted'));

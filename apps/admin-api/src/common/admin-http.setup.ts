@@ -2,6 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AdminExceptionFilter } from './admin-exception.filter';
+import { requireBearerToken } from './auth';
 
 /** Restate's CLI and SDK clients call versioned paths such as `/v4/subscriptions`. */
 const VERSION_PREFIX = /^\/v[234](?=\/|\?|$)/;
@@ -11,9 +12,17 @@ export function stripApiVersion(req: Request, _res: Response, next: NextFunction
   next();
 }
 
-/** HTTP concerns of the admin API, shared by main.ts and the tests. */
-export function configureAdminHttp(app: NestExpressApplication, maxBodyBytes: number): void {
+/**
+ * HTTP concerns of the admin API, shared by main.ts and the tests. With `tokens`, every request
+ * but `GET /health` needs one of them as a bearer token (checked before the body is read).
+ */
+export function configureAdminHttp(
+  app: NestExpressApplication,
+  maxBodyBytes: number,
+  tokens: readonly string[] = [],
+): void {
   app.use(stripApiVersion);
+  if (tokens.length > 0) app.use(requireBearerToken(tokens));
   app.useBodyParser('json', { limit: maxBodyBytes });
   app.useGlobalFilters(new AdminExceptionFilter());
   app.useGlobalPipes(

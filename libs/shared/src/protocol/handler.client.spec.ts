@@ -173,7 +173,7 @@ describe('HandlerClient.invoke', () => {
     for (let i = 0; i < 10; i++) {
       expect((await client.invoke(server.url, request)).kind).toBe('success');
     }
-    // undici may open a second connection when the next request races the first one's release.
+    // A second connection may open when the next request races the first one's release.
     expect(server.connections()).toBeLessThanOrEqual(2);
   });
 
@@ -284,5 +284,46 @@ describe('HandlerClient.invoke', () => {
       code: 500,
       message: 'no',
     });
+  });
+});
+
+describe('HandlerClient closes the connection of a timed-out request', () => {
+  it('so the handler sees its request end before the call returns', async () => {
+    const closed: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      res.on('close', () => closed.push(Date.now()));
+      // never answers
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const client = new HandlerClient();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const outcome = await client.invoke(
+          url,
+          {
+            invocationId: `inv_${i}`,
+            service: 'S',
+            handler: 'h',
+            key: '',
+            attempt: 1,
+            headers: {},
+            rawHeaders: {},
+            body: '',
+          },
+          { timeoutMs: 50 },
+        );
+        expect(outcome).toMatchObject({ kind: 'failure', terminal: false, code: 504 });
+        // Let the server's event loop see the FIN the client sent before returning.
+        await new Promise((r) => setTimeout(r, 20));
+        expect(closed).toHaveLength(i + 1);
+      }
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

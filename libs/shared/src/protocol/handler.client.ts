@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
 import { parseManifest } from './manifest.parser';
 import { parseFailureBody, parseInvocationResponse } from './invocation-response.parser';
 import { signRequest } from './protocol.signature';
@@ -46,7 +47,7 @@ export interface DiscoverOptions {
 }
 
 export interface InvokeOptions {
-  /** Whole-request deadline. Without it undici's 300 s header/body timeouts apply. */
+  /** Whole-request deadline; without it a request may wait as long as the handler takes. */
   timeoutMs?: number;
   signal?: AbortSignal;
   signingKey?: string;
@@ -86,17 +87,23 @@ class TransportError extends Error {
 }
 
 /**
- * Speaks the handler protocol (docs/protocol.md) to deployments. One undici Agent keeps a
- * keep-alive pool per deployment origin, so invocations reuse connections.
+ * Speaks the handler protocol (docs/protocol.md) to deployments. A node:http keep-alive agent
+ * keeps a pool of connections per deployment origin, so invocations reuse connections.
  */
 export class HandlerClient {
-  private readonly agent: Agent;
+  private readonly http: http.Agent;
+  private readonly https: https.Agent;
+  private readonly connectTimeoutMs: number;
 
   constructor(options: HandlerClientOptions = {}) {
-    this.agent = new Agent({
-      connections: options.connectionsPerOrigin ?? null,
-      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
-    });
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: options.connectionsPerOrigin ?? Infinity,
+      scheduling: 'lifo' as const,
+    };
+    this.http = new http.Agent(agentOptions);
+    this.https = new https.Agent(agentOptions);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   }
 
   async discover(uri: string, options: DiscoverOptions = {}): Promise<EndpointManifest> {
@@ -150,36 +157,81 @@ export class HandlerClient {
     }
   }
 
-  /** Waits for requests in flight, then closes every pooled connection. */
+  /** Closes every pooled connection. */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.http.destroy();
+    this.https.destroy();
   }
 
-  private async send(req: SendRequest): Promise<RawResponse> {
-    const timeout = req.timeoutMs !== undefined ? AbortSignal.timeout(req.timeoutMs) : undefined;
-    const signals = [timeout, req.signal].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-    // Our own deadline replaces undici's per-phase timeouts when one is given.
-    const phaseTimeout = timeout ? 0 : undefined;
-    try {
-      const res = await this.agent.request({
-        origin: req.origin,
+  /**
+   * One request over a pooled keep-alive connection. On a timeout or an abort the connection is
+   * destroyed before this settles, so the handler sees its request end before any retry starts:
+   * the invoker's no-overlap rule for exclusive handlers depends on that. (undici's abort does
+   * not always close the connection; node:http's destroy does.)
+   */
+  private send(req: SendRequest): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(req.origin);
+      const secure = url.protocol === 'https:';
+      let problem: TransportProblem | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let connectTimer: NodeJS.Timeout | undefined;
+      const request = (secure ? https : http).request({
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || (secure ? 443 : 80),
         path: req.path,
         method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        headersTimeout: phaseTimeout,
-        bodyTimeout: phaseTimeout,
+        headers: { ...req.headers, 'content-length': String(req.body.length) },
+        agent: secure ? this.https : this.http,
       });
-      return { status: res.statusCode, body: await res.body.text() };
-    } catch (err) {
-      if (req.signal?.aborted)
-        throw new TransportError({ kind: 'aborted', reason: req.signal.reason });
-      if (timeout?.aborted)
-        throw new TransportError({ kind: 'timeout', detail: 'deadline exceeded' });
-      throw new TransportError(classify(err));
-    }
+      const fail = (p: TransportProblem) => {
+        problem ??= p;
+        request.destroy();
+      };
+      const onAbort = () => fail({ kind: 'aborted', reason: req.signal?.reason });
+      if (req.signal?.aborted) onAbort();
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      if (req.timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => fail({ kind: 'timeout', detail: 'deadline exceeded' }),
+          req.timeoutMs,
+        );
+      }
+      request.on('socket', (socket) => {
+        if (socket.connecting) {
+          connectTimer = setTimeout(
+            () => fail({ kind: 'timeout', detail: 'connect timeout' }),
+            this.connectTimeoutMs,
+          );
+          socket.once('connect', () => clearTimeout(connectTimer));
+        }
+      });
+      let response: RawResponse | undefined;
+      request.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          response = { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
+        });
+        res.on('error', (err) => fail(classify(err)));
+      });
+      request.on('error', (err) => {
+        problem ??= classify(err);
+      });
+      // 'close' comes last, once the connection is released or destroyed.
+      request.on('close', () => {
+        clearTimeout(timer);
+        clearTimeout(connectTimer);
+        req.signal?.removeEventListener('abort', onAbort);
+        if (response && !problem) resolve(response);
+        else
+          reject(
+            new TransportError(problem ?? { kind: 'connection', detail: 'connection closed' }),
+          );
+      });
+      request.end(req.body);
+    });
   }
 }
 
@@ -296,9 +348,6 @@ const UNREACHABLE: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 const TIMEOUTS: Record<string, string> = {
-  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
-  UND_ERR_BODY_TIMEOUT: 'response body stalled',
   ETIMEDOUT: 'connect timeout',
 };
 
