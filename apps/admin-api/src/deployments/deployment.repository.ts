@@ -76,6 +76,8 @@ export class DeploymentRepository {
   }
 
   async findService(name: string): Promise<ServiceRecord | undefined> {
+    // Postgres refuses a NUL in text, so no registered service has one.
+    if (name.includes('\0')) return undefined;
     const service = await this.dataSource.manager.findOne(ServiceEntity, {
       where: { name },
       relations: { handlers: true, deployment: true },
@@ -235,8 +237,9 @@ function toServiceRecord(
   service: ServiceEntity,
   manifest: EndpointManifest | undefined,
 ): ServiceRecord {
-  const declared = manifest?.services.find((s) => s.name === service.name);
-  const details = new Map(declared?.handlers.map((h) => [h.name, h]));
+  // A manifest stored without services (written by hand, or by an older version) adds nothing.
+  const declared = manifest?.services?.find((s) => s.name === service.name);
+  const details = new Map(declared?.handlers?.map((h) => [h.name, h]));
   return {
     name: service.name,
     ty: service.ty,

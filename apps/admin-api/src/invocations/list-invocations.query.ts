@@ -61,6 +61,8 @@ function values(query: Record<string, unknown>, name: Parameter): string[] {
   if (!list.every((v): v is string => typeof v === 'string')) {
     throw invalid(name, 'expected a plain string value');
   }
+  // No name, key or id holds one, and Postgres refuses it in a query.
+  if (list.some((v) => v.includes('\0'))) throw invalid(name, 'contains a NUL character (%00)');
   return list;
 }
 
@@ -104,7 +106,8 @@ export function parseTimestamp(name: string, value: string): string {
   }
   const [y, m, d] = text.slice(0, 10).split('-').map(Number);
   const calendar = new Date(Date.UTC(y, m - 1, d));
-  if (calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== d) {
+  // There is no year 0: ISO 8601 would make it 1 BC, Postgres refuses it.
+  if (y === 0 || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== d) {
     throw invalid(name, `'${value}' is not a valid date`);
   }
   if (!text.includes('T')) return `${text}T00:00:00Z`;

@@ -5,7 +5,10 @@ describe('isKafkaClusterName', () => {
     expect(isKafkaClusterName(name)).toBe(true);
   });
 
-  it.each(['', 'has space', 'a/b', 'kafka://x', 'ü', 'x'.repeat(256)])('rejects %j', (name) => {
-    expect(isKafkaClusterName(name)).toBe(false);
-  });
+  it.each(['', 'has space', 'a/b', 'kafka://x', 'ü', 'x'.repeat(256), '.', '..'])(
+    'rejects %j',
+    (name) => {
+      expect(isKafkaClusterName(name)).toBe(false);
+    },
+  );
 });

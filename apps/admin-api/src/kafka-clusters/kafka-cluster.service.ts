@@ -11,6 +11,7 @@ import {
 import { AdminError } from '../common/admin-error';
 import { KafkaClusterRepository } from './kafka-cluster.repository';
 import { isKafkaClusterName, KAFKA_CLUSTER_NAME_RULE } from './kafka-cluster.naming';
+import { kafkaValueProblems } from './kafka-value.limits';
 
 /** Where a cluster is defined: the config file (read-only) or the admin API. */
 export type KafkaClusterSource = 'config' | 'api';
@@ -164,13 +165,14 @@ function validateProperties(name: string, properties: Record<string, string>): s
       `kafka cluster '${name}' properties must contain either 'bootstrap.servers' or 'metadata.broker.list'`,
     );
   }
-  const { errors, warnings } = translateKafkaOptions(properties, { scope: 'cluster' });
+  const translated = translateKafkaOptions(properties, { scope: 'cluster' });
+  const errors = [...kafkaValueProblems(properties), ...translated.errors];
   if (errors.length > 0) {
     throw AdminError.badRequest(
       `invalid properties for kafka cluster '${name}': ${errors.join('; ')}`,
     );
   }
-  return warnings;
+  return translated.warnings;
 }
 
 function checkName(name: string): void {

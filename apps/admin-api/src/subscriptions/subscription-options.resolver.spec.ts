@@ -64,8 +64,18 @@ describe('subscription options', () => {
       /unknown option 'foo\.bar'.*unknown option 'tributary\.nope'/,
     );
     expect(message(() => resolve({ 'fetch.wait.max.ms': 100, 'group.id': null }))).toContain(
-      "'fetch.wait.max.ms' (number), 'group.id' (object)",
+      "'fetch.wait.max.ms' (number), 'group.id' (null)",
     );
+  });
+
+  it('rejects a NUL character and a client or group id longer than Kafka can send', () => {
+    expect(message(() => resolve({ 'client.id': 'a\u0000b' }))).toContain(
+      "option 'client.id' has a NUL character",
+    );
+    expect(message(() => resolve({ 'group.id': 'g'.repeat(32_768) }))).toContain(
+      "option 'group.id' is 32768 bytes long; Kafka takes at most 32767",
+    );
+    expect(resolve({ 'group.id': 'g'.repeat(32_767) }).options['group.id']).toHaveLength(32_767);
   });
 
   it('validates the options merged over the cluster properties', () => {

@@ -1,5 +1,6 @@
 import { mergeKafkaOptions, translateKafkaOptions } from '@tributary/shared';
 import { AdminError } from '../common/admin-error';
+import { kafkaValueProblems } from '../kafka-clusters/kafka-value.limits';
 
 export const DEAD_LETTER_TOPIC_OPTION = 'tributary.dead-letter-topic';
 export const DEFAULT_CLIENT_ID = 'restate';
@@ -33,10 +34,15 @@ export function defaultsForNew(
   };
 }
 
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
 function requireStringValues(given: Readonly<Record<string, unknown>>): Record<string, string> {
   const wrong = Object.entries(given).filter(([, value]) => typeof value !== 'string');
   if (wrong.length > 0) {
-    const named = wrong.map(([key, value]) => `'${key}' (${typeof value})`).join(', ');
+    const named = wrong.map(([key, value]) => `'${key}' (${jsonType(value)})`).join(', ');
     throw AdminError.badRequest(
       `Invalid subscription options: values must be strings, as all librdkafka values are; fix ${named}, e.g. {"fetch.wait.max.ms": "100"}`,
     );
@@ -58,6 +64,8 @@ export function resolveSubscriptionOptions(
   defaults: OptionDefaults,
   topic: string,
 ): ResolvedOptions {
+  const problems = kafkaValueProblems(given);
+  if (problems.length > 0) throw invalidOptions(problems);
   const options: Record<string, string> = {
     ...requireStringValues(given),
     'group.id': (given['group.id'] as string | undefined) ?? defaults.groupId,

@@ -43,6 +43,8 @@ export class SubscriptionRepository {
   }
 
   async handlerExists(service: string, handler: string): Promise<boolean> {
+    // Postgres refuses a NUL in text, so no registered name holds one.
+    if (service.includes('\0') || handler.includes('\0')) return false;
     return this.db.getRepository(HandlerEntity).existsBy({ serviceName: service, name: handler });
   }
 

@@ -91,7 +91,9 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       try {
         const open = await this.store.openInPartitions(still);
         this.scheduler.upsert(open.filter((o) => this.owned.has(o.busPartition)));
-        this.logger.log(`took bus partitions [${still.join(', ')}]: ${open.length} open invocations`);
+        this.logger.log(
+          `took bus partitions [${still.join(', ')}]: ${open.length} open invocations`,
+        );
         return;
       } catch (err) {
         this.logger.warn(

@@ -4,8 +4,11 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Visible ASCII, space, tab and obs-text; no CR, LF or NUL (they would split the request).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+// URL() would trim or escape them, but the URI is stored and used as given.
+const CONTROL_OR_SPACE = /[\s\p{Cc}]/u;
+
 function isHttpUri(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
+  if (typeof value !== 'string' || CONTROL_OR_SPACE.test(value)) return false;
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
