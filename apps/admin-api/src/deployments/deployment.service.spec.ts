@@ -9,3 +9,18 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: 1, b: 2 }));
   });
 });
+
+describe('maskHeaders', () => {
+  it('hides credentials in additional headers and keeps the rest', () => {
+    const { maskHeaders } =
+      jest.requireActual<typeof import('./deployment.service')>('./deployment.service');
+    expect(
+      maskHeaders({
+        Authorization: 'Bearer abc',
+        'x-api-key': 'k',
+        'x-tenant': 'acme',
+        Cookie: 'c',
+      }),
+    ).toEqual({ Authorization: '***', 'x-api-key': '***', 'x-tenant': 'acme', Cookie: '***' });
+  });
+});

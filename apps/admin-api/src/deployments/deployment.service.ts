@@ -171,7 +171,7 @@ export class DeploymentService {
       uri: d.uri,
       protocol_type: 'RequestResponse',
       http_version: 'HTTP/1.1',
-      additional_headers: d.additionalHeaders,
+      additional_headers: maskHeaders(d.additionalHeaders),
       created_at: d.createdAt.toISOString(),
       min_protocol_version: d.minProtocolVersion,
       max_protocol_version: d.maxProtocolVersion,
@@ -244,5 +244,14 @@ export function canonicalJson(value: unknown): string {
     typeof v === 'object' && v !== null && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
+  );
+}
+
+/** Header names whose values are credentials: shown as "***", like secret Kafka options. */
+const SECRET_HEADER = /authorization|cookie|token|secret|password|api[-_]?key|signature/i;
+
+export function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? '***' : v]),
   );
 }

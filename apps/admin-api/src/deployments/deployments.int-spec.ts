@@ -238,14 +238,15 @@ describe('deployments and services (real Postgres and Kafka)', () => {
     });
   });
 
-  it('sends additional_headers with discovery and shows them on the deployment', async () => {
+  it('sends additional_headers with discovery and shows them, masked, on the deployment', async () => {
     const name = serviceName('headers');
     const f = await fake(manifestOf(service(name)));
     const res = await register({ uri: f.url, additional_headers: { 'x-api-key': 'k1' } });
     expect(res.status).toBe(201);
     expect(f.seen[0]['x-api-key']).toBe('k1');
     const got = await request(t.http).get(`/deployments/${res.body.id}`).expect(200);
-    expect(got.body.additional_headers).toEqual({ 'x-api-key': 'k1' });
+    // Sent as given, shown masked: additional headers often carry credentials.
+    expect(got.body.additional_headers).toEqual({ 'x-api-key': '***' });
   });
 
   it('refuses a changed deployment at a known URI with 409 unless force, which replaces its services', async () => {
