@@ -1,7 +1,7 @@
 import { AssignerProtocol } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
-  decodeBusMessage,
+  decodeBusRecord,
   InvocationCommand,
 } from '../../../libs/shared/src/contracts/invocation-command';
 import { busTopics } from '../../../libs/shared/src/contracts/topics';
@@ -90,7 +90,7 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
     });
     await busReader.start(async (batch) => {
       for (const r of batch.records) {
-        const m = decodeBusMessage(r.value!);
+        const m = decodeBusRecord(r.value, r.headers);
         if (m.type === 'invoke') commands.set(m.id, m);
       }
     });
@@ -157,7 +157,7 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
       serviceTy: 'VIRTUAL_OBJECT',
       handlerTy: 'EXCLUSIVE',
     });
-    expect(Buffer.from(alice.body!, 'base64')).toEqual(binary);
+    expect(alice.body).toEqual(binary);
     expect(alice.failure).toBeNull();
     expect(alice.headers).toMatchObject({
       'restate.subscription.id': sub,

@@ -37,7 +37,7 @@ export class InvocationControlSender implements OnModuleDestroy {
       await producer.send(this.bus.topics.invocations, [
         {
           key: orderingKey(to.service, to.key, to.id, to.serviceTy !== 'SERVICE'),
-          value: encodeBusMessage(message),
+          ...encodeBusMessage(message),
           // Without a recorded partition, the key's partition is where its commands went.
           partition: to.busPartition ?? undefined,
         },

@@ -104,10 +104,7 @@ export function toInvocationCommand(
       ...keyHeader(record.key),
     },
     rawHeaders,
-    body:
-      record.value === null || record.sizeBytes > maxRecordBytes
-        ? null
-        : record.value.toString('base64'),
+    body: record.value === null || record.sizeBytes > maxRecordBytes ? null : record.value,
     failure,
     retryPolicy: spec.retryPolicy,
     deadLetterTopic: spec.deadLetterTopic,
@@ -119,6 +116,6 @@ export function toBusRecord(command: InvocationCommand): OutgoingRecord {
   const keyed = command.failure === null && command.target.serviceTy !== 'SERVICE';
   return {
     key: orderingKey(command.target.service, command.target.key, command.id, keyed),
-    value: encodeBusMessage(command),
+    ...encodeBusMessage(command),
   };
 }

@@ -84,7 +84,8 @@ export class SubscriptionRunner {
       const command = toInvocationCommand(spec, record, deps.maxRecordBytes);
       if (command.failure !== null) poison += 1;
       const busRecord = toBusRecord(command);
-      const size = (busRecord.value as Buffer).length;
+      // The value is the record's own bytes; the command header adds well under a KiB.
+      const size = (busRecord.value?.length ?? 0) + 1024;
       if (chunkBytes + size > MAX_SEND_BYTES && chunk.length > 0) {
         await deps.bus.send(deps.busTopic, chunk);
         chunk = [];

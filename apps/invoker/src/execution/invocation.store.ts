@@ -145,7 +145,7 @@ export class InvocationStore {
         c.failure === null && isExclusive(c.target.serviceTy, c.target.handlerTy),
       );
       cols.failure.push(c.failure);
-      cols.input.push(c.body === null ? null : Buffer.from(c.body, 'base64'));
+      cols.input.push(c.body);
       cols.headers.push(JSON.stringify(c.headers));
       cols.rawHeaders.push(
         Object.keys(c.rawHeaders).length > 0 ? JSON.stringify(c.rawHeaders) : null,

@@ -8,7 +8,7 @@ import {
 import {
   Bus,
   BusMessageError,
-  decodeBusMessage,
+  decodeBusRecord,
   InvocationControl,
   KafkajsBatchConsumer,
   RecordBatch,
@@ -115,7 +115,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     const controls: InvocationControl[] = [];
     for (const record of batch.records) {
       try {
-        const message = decodeBusMessage(record.value ?? Buffer.alloc(0));
+        const message = decodeBusRecord(record.value, record.headers);
         if (message.type === 'invoke')
           commands.push({ command: message, busPartition: batch.partition });
         else controls.push(message);

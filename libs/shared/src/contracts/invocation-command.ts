@@ -3,8 +3,11 @@
  * `<prefix>.invocations.v1`), and the control messages the admin API sends down the same
  * partition so that the invoker owning a key sees them in order.
  *
- * Encoded as JSON; byte fields are base64. Every field is validated on the way in
- * (`decodeBusMessage`): a malformed bus message is reported, never half-used.
+ * An invocation command travels as a Kafka record whose value is the source record's value,
+ * byte for byte, and whose header `tributary.command` holds the rest as JSON: no base64, no
+ * re-encoding of the payload on the hot path. Control messages are JSON values. Every field is
+ * validated on the way in (`decodeBusRecord`): a malformed bus message is reported, never
+ * half-used.
  */
 
 export type ServiceTy = 'SERVICE' | 'VIRTUAL_OBJECT' | 'WORKFLOW';
@@ -34,8 +37,8 @@ export interface InvocationCommand {
   headers: Record<string, string>;
   /** Record headers whose values are not valid UTF-8, base64. */
   rawHeaders: Record<string, string>;
-  /** base64 of the record value; null for a null value or when `failure` dropped it. */
-  body: string | null;
+  /** The record value; null for a null value or when `failure` dropped it. */
+  body: Buffer | null;
   /** Set for a poison record: the invocation is recorded as failed with this message. */
   failure: string | null;
   /** Per-subscription retry policy override, if any. */
@@ -70,8 +73,30 @@ export function orderingKey(
   return keyed ? `${service}\u0000${key}` : invocationId;
 }
 
-export function encodeBusMessage(message: BusMessage): Buffer {
-  return Buffer.from(JSON.stringify(message));
+/** Header that carries an invocation command's fields (all but the body) as JSON. */
+export const COMMAND_HEADER = 'tributary.command';
+
+export interface EncodedBusRecord {
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}
+
+export function encodeBusMessage(message: BusMessage): EncodedBusRecord {
+  if (message.type === 'control') return { value: Buffer.from(JSON.stringify(message)) };
+  const { body, ...fields } = message;
+  return { value: body, headers: { [COMMAND_HEADER]: JSON.stringify(fields) } };
+}
+
+/** Decodes a bus record: an invocation command (header + raw value) or a control message. */
+export function decodeBusRecord(
+  value: Buffer | null,
+  headers: Record<string, Buffer | undefined>,
+): BusMessage {
+  const command = headers[COMMAND_HEADER];
+  if (command === undefined) return decodeBusMessage(value ?? Buffer.alloc(0));
+  const fields = decodeJson(command);
+  fields.body = value;
+  return validate(fields);
 }
 
 export class BusMessageError extends Error {}
@@ -85,15 +110,28 @@ function check(cond: boolean, what: string): void {
   if (!cond) throw new BusMessageError(`invalid bus message: ${what}`);
 }
 
-export function decodeBusMessage(bytes: Buffer): BusMessage {
+function decodeJson(bytes: Buffer): Record<string, unknown> {
   let m: unknown;
   try {
     m = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new BusMessageError(`invalid bus message: not JSON (${(err as Error).message})`);
   }
-  check(typeof m === 'object' && m !== null, 'not an object');
-  const msg = m as Record<string, unknown>;
+  check(typeof m === 'object' && m !== null && !Array.isArray(m), 'not an object');
+  return m as Record<string, unknown>;
+}
+
+/** Decodes a JSON bus message (a control message, as the admin API sends them). */
+export function decodeBusMessage(bytes: Buffer): BusMessage {
+  const msg = decodeJson(bytes);
+  check(
+    msg.type === 'control',
+    `a JSON bus message must be a control message, got ${String(msg.type)}`,
+  );
+  return validate(msg);
+}
+
+function validate(msg: Record<string, unknown>): BusMessage {
   check(msg.v === 1, `unsupported version ${String(msg.v)}`);
   check(isString(msg.id) && msg.id.startsWith('inv_'), 'id');
   if (msg.type === 'control') {
@@ -123,7 +161,8 @@ export function decodeBusMessage(bytes: Buffer): BusMessage {
   );
   check(isString(msg.subscriptionId), 'subscriptionId');
   check(isRecordOfStrings(msg.headers) && isRecordOfStrings(msg.rawHeaders), 'headers');
-  check(isStringOrNull(msg.body) && isStringOrNull(msg.failure), 'body/failure');
+  check(msg.body === null || Buffer.isBuffer(msg.body), 'body');
+  check(isStringOrNull(msg.failure), 'failure');
   check(msg.retryPolicy === null || typeof msg.retryPolicy === 'object', 'retryPolicy');
   check(isStringOrNull(msg.deadLetterTopic), 'deadLetterTopic');
   return msg as unknown as InvocationCommand;

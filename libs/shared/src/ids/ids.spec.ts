@@ -33,3 +33,27 @@ describe('ids', () => {
     expect(isIdOfKind('inv', newInvocationId())).toBe(true);
   });
 });
+
+describe('base62', () => {
+  it('matches the arbitrary-precision conversion', () => {
+    const reference = (bytes: Uint8Array, width: number) => {
+      const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+      let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
+      let out = '';
+      while (n > 0n) {
+        out = alphabet[Number(n % 62n)] + out;
+        n /= 62n;
+      }
+      return out.padStart(width, '0');
+    };
+    for (let i = 0; i < 200; i++) {
+      const bytes = Uint8Array.from({ length: 1 + (i % 24) }, () =>
+        Math.floor(Math.random() * 256),
+      );
+      expect(base62(bytes, 33)).toBe(reference(bytes, 33));
+    }
+    expect(base62(new Uint8Array(24).fill(255), 33)).toBe(
+      reference(new Uint8Array(24).fill(255), 33),
+    );
+  });
+});
