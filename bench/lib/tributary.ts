@@ -1,0 +1,30 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BENCH_BROKERS } from './kafka';
+
+/** A TOML config for spawned Tributary processes: own schema, own bus topics, the local broker. */
+export function writeBenchConfig(opts: {
+  dir: string;
+  schema: string;
+  busPrefix: string;
+  busPartitions: number;
+  extra?: string[];
+}): string {
+  const file = path.join(opts.dir, 'tributary.toml');
+  writeFileSync(
+    file,
+    [
+      '[database]',
+      `schema = "${opts.schema}"`,
+      '[bus]',
+      `topic-prefix = "${opts.busPrefix}"`,
+      `partitions = ${opts.busPartitions}`,
+      ...(opts.extra ?? []),
+      '[[ingress.kafka-clusters]]',
+      'name = "local"',
+      `brokers = [${BENCH_BROKERS.map((b) => `"PLAINTEXT://${b}"`).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
