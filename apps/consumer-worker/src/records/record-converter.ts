@@ -18,11 +18,6 @@ function decodeUtf8(bytes: Buffer): string | undefined {
   }
 }
 
-/** Restate gives the key to handlers as URL-safe base64 in `kafka.key`. */
-function keyHeader(key: Buffer | null): Record<string, string> {
-  return key === null ? {} : { 'kafka.key': key.toString('base64url') };
-}
-
 function splitHeaders(record: IncomingRecord): {
   headers: Record<string, string>;
   rawHeaders: Record<string, string>;
@@ -93,16 +88,7 @@ export function toInvocationCommand(
       timestamp: record.timestamp,
       key: record.key === null ? null : record.key.toString('base64'),
     },
-    // The record's own headers first: the metadata entries always win over a spoofed copy.
-    headers: {
-      ...headers,
-      'restate.subscription.id': spec.id,
-      'kafka.offset': record.offset,
-      'kafka.partition': String(record.partition),
-      'kafka.timestamp': record.timestamp,
-      'kafka.topic': record.topic,
-      ...keyHeader(record.key),
-    },
+    headers,
     rawHeaders,
     body: record.value === null || record.sizeBytes > maxRecordBytes ? null : record.value,
     failure,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InvocationCommand, InvocationStatus } from '@tributary/shared';
-import { isExclusive } from '@tributary/shared';
+import { handlerHeaders, isExclusive } from '@tributary/shared';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
@@ -146,7 +146,7 @@ export class InvocationStore {
       );
       cols.failure.push(c.failure);
       cols.input.push(c.body);
-      cols.headers.push(JSON.stringify(c.headers));
+      cols.headers.push(JSON.stringify(handlerHeaders(c)));
       cols.rawHeaders.push(
         Object.keys(c.rawHeaders).length > 0 ? JSON.stringify(c.rawHeaders) : null,
       );

@@ -33,7 +33,7 @@ export interface InvocationCommand {
     /** base64 of the record key bytes, or null. */
     key: string | null;
   };
-  /** Metadata headers plus the record's UTF-8 headers. */
+  /** The record's own headers with UTF-8 values (the metadata headers: `metadataHeaders`). */
   headers: Record<string, string>;
   /** Record headers whose values are not valid UTF-8, base64. */
   rawHeaders: Record<string, string>;
@@ -166,6 +166,30 @@ function validate(msg: Record<string, unknown>): BusMessage {
   check(msg.retryPolicy === null || typeof msg.retryPolicy === 'object', 'retryPolicy');
   check(isStringOrNull(msg.deadLetterTopic), 'deadLetterTopic');
   return msg as unknown as InvocationCommand;
+}
+
+/**
+ * The event metadata a handler sees, as in Restate: `restate.subscription.id`, `kafka.offset`,
+ * `kafka.partition`, `kafka.timestamp`, `kafka.topic`, `kafka.key` (URL-safe base64, absent for a
+ * null key). Derived from the command, not carried twice on the bus.
+ */
+export function metadataHeaders(command: InvocationCommand): Record<string, string> {
+  const { record } = command;
+  const meta: Record<string, string> = {
+    'restate.subscription.id': command.subscriptionId,
+    'kafka.offset': record.offset,
+    'kafka.partition': String(record.partition),
+    'kafka.timestamp': record.timestamp,
+    'kafka.topic': record.topic,
+  };
+  if (record.key !== null)
+    meta['kafka.key'] = Buffer.from(record.key, 'base64').toString('base64url');
+  return meta;
+}
+
+/** The headers a handler gets: the record's own, then the metadata, which always wins. */
+export function handlerHeaders(command: InvocationCommand): Record<string, string> {
+  return { ...command.headers, ...metadataHeaders(command) };
 }
 
 /** True when at most one invocation per key may run: VO exclusive handlers and workflow `run`. */
