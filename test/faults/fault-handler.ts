@@ -1,4 +1,5 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** One execution of the counting handler, as the handler saw it. */
 export interface Execution {
@@ -31,10 +32,13 @@ export class FaultHandler {
   private server?: Server;
   url = '';
   faultsOn = true;
+  /** How late this process ran its callbacks: the resolution of the overlap check. */
+  readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly rates: FaultRates) {}
 
   async start(): Promise<void> {
+    this.loopDelay.enable();
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
@@ -96,9 +100,22 @@ export class FaultHandler {
     };
     const running = this.active.get(body.key);
     if (running) {
-      this.overlaps.push(
-        `${body.key}: ${running.invocationId} n=${running.n} attempt ${running.attempt} (${running.outcome}, since ${exec.start - running.start} ms) vs ${body.invocationId} n=${n} attempt ${body.attempt}`,
-      );
+      // Events the kernel delivered together (the old connection's close, this request) are
+      // dispatched in no particular order: judge once this poll phase has been dispatched.
+      setImmediate(() => {
+        if (running.end !== 0) return;
+        const seenAt = Date.now();
+        const report = () =>
+          this.overlaps.push(
+            `${body.key}: ${running.invocationId} n=${running.n} attempt ${running.attempt} (${running.outcome}, since ${exec.start - running.start} ms, its connection closed ${running.end ? running.end - seenAt : 'never'} ms later) vs ${body.invocationId} n=${n} attempt ${body.attempt}`,
+          );
+        const wait = setInterval(() => {
+          if (running.end !== 0 || Date.now() - seenAt > 5_000) {
+            clearInterval(wait);
+            report();
+          }
+        }, 5);
+      });
     }
     this.active.set(body.key, exec);
     const finish = (outcome: Execution['outcome']) => {

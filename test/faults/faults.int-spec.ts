@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { InvocationEntity } from '../../libs/shared/src/database/entities';
 import { KafkajsAdmin, KafkajsProducer } from '../../libs/shared/src/kafka/kafkajs.client';
@@ -19,18 +20,17 @@ const CHUNKS = 40;
 
 jest.setTimeout(Math.max(600_000, RECORDS * 60));
 
-function restartKafka(): void {
-  execFileSync('bash', [path.join(ROOT, 'scripts/infra-down.sh')], { stdio: 'ignore' });
-  execFileSync('bash', [path.join(ROOT, 'scripts/infra-up.sh')], { stdio: 'ignore' });
+// Asynchronous on purpose: the handler runs in this process and must keep serving meanwhile.
+const run = promisify(execFile);
+
+async function restartKafka(): Promise<void> {
+  await run('bash', [path.join(ROOT, 'scripts/infra-down.sh')]);
+  await run('bash', [path.join(ROOT, 'scripts/infra-up.sh')]);
 }
 
-function restartPostgres(): void {
-  const version = execFileSync('bash', ['-c', 'ls /etc/postgresql | sort -V | tail -n1'])
-    .toString()
-    .trim();
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], {
-    stdio: 'ignore',
-  });
+async function restartPostgres(): Promise<void> {
+  const { stdout } = await run('bash', ['-c', 'ls /etc/postgresql | sort -V | tail -n1']);
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', stdout.trim(), 'main', 'restart']);
 }
 
 describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
@@ -129,11 +129,11 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
     await reach(0.4);
     await producing; // the producer is not part of the system under test: let its chunk land
     await note('Kafka broker restart (begin)');
-    restartKafka();
+    await restartKafka();
     await note('Kafka broker restart (done)');
     await reach(0.6);
     await note('Postgres restart (begin)');
-    restartPostgres();
+    await restartPostgres();
     await note('Postgres restart (done)');
     await stream;
 
@@ -204,6 +204,7 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
       `| invocations left non-terminal | ${open[0].n} |`,
       `| handler executions | ${handler.executions.length} (${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ')}) |`,
       `| invocations that needed a retry | ${retried} |`,
+      `| handler process event-loop delay p99 / max | ${(handler.loopDelay.percentile(99) / 1e6).toFixed(0)} ms / ${(handler.loopDelay.max / 1e6).toFixed(0)} ms |`,
     ].join('\n');
     process.stdout.write(`\n${summary}\n\n`);
   });

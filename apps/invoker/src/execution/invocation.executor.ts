@@ -29,6 +29,8 @@ type AbortReason = 'kill' | 'cancel' | 'pause' | 'lease' | 'shutdown';
 interface Running {
   controller: AbortController;
   reason?: AbortReason;
+  /** Until when our lease surely holds: taken before the claim or renewal that set it. */
+  leaseUntil: number;
 }
 
 interface PendingFinish {
@@ -63,7 +65,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
   private leaseTimer?: NodeJS.Timeout;
-  private lastRenewal = Date.now();
+  private watchdog?: NodeJS.Timeout;
   private stopped = false;
   private readonly executions = new Set<Promise<void>>();
 
@@ -75,7 +77,9 @@ export class InvocationExecutor implements OnApplicationShutdown {
     @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
   ) {
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
-    this.leaseTimer = setInterval(() => void this.renewLeases(), config.invoker.leaseTtlMs / 3);
+    const ttl = config.invoker.leaseTtlMs;
+    this.leaseTimer = setInterval(() => void this.renewLeases(), ttl / 4);
+    this.watchdog = setInterval(() => this.abortExpiring(), Math.min(250, ttl / 8));
   }
 
   /** Starts whatever is due, soon (coalesced). */
@@ -120,6 +124,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     clearTimeout(grace);
     await this.flushFinishes();
     clearInterval(this.leaseTimer);
+    clearInterval(this.watchdog);
     await this.client.close();
   }
 
@@ -171,6 +176,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
 
   private async claimAndRun(batch: OpenInvocation[]): Promise<void> {
     const keys = batch.filter((i) => i.exclusive).map((i): [string, string] => [i.service, i.key]);
+    const claimedAt = Date.now();
     const claimed = await this.store.claim(
       batch.map((i) => i.id),
       this.owner,
@@ -183,7 +189,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const keyed = claimed.filter((c) => c.serviceTy !== 'SERVICE');
     const state = await this.store.loadState(keyed.map((c) => [c.service, c.key]));
     for (const c of claimed) {
-      this.track(this.execute(c, state.get(stateMapKey(c.service, c.key))));
+      this.track(this.execute(c, state.get(stateMapKey(c.service, c.key)), claimedAt));
     }
   }
 
@@ -220,8 +226,12 @@ export class InvocationExecutor implements OnApplicationShutdown {
   private async execute(
     c: ClaimedInvocation,
     state: Map<string, Buffer> | undefined,
+    claimedAt: number,
   ): Promise<void> {
-    const run: Running = { controller: new AbortController() };
+    const run: Running = {
+      controller: new AbortController(),
+      leaseUntil: claimedAt + this.config.invoker.leaseTtlMs,
+    };
     this.running.set(c.id, run);
     this.metrics.inFlight.inc();
     const attempt = c.retryCount + 1;
@@ -458,23 +468,32 @@ export class InvocationExecutor implements OnApplicationShutdown {
 
   private async renewLeases(): Promise<void> {
     const ids = [...this.running.keys()];
-    if (ids.length === 0) {
-      this.lastRenewal = Date.now();
-      return;
-    }
+    if (ids.length === 0) return;
+    const startedAt = Date.now();
     try {
       await this.store.renewLeases(this.owner, ids, this.config.invoker.leaseTtlMs);
-      this.lastRenewal = Date.now();
-    } catch (err) {
-      const silentFor = Date.now() - this.lastRenewal;
-      this.logger.warn(`lease renewal failed (${silentFor} ms since the last one): ${String(err)}`);
-      if (silentFor > this.config.invoker.leaseTtlMs * 0.8) {
-        // Our leases are about to expire: another invoker may claim these invocations, so stop.
-        for (const run of this.running.values()) {
-          run.reason = 'lease';
-          run.controller.abort('lease');
-        }
+      for (const id of ids) {
+        const run = this.running.get(id);
+        if (run) run.leaseUntil = startedAt + this.config.invoker.leaseTtlMs;
       }
+    } catch (err) {
+      this.logger.warn(`lease renewal failed: ${String(err)}`);
+    }
+  }
+
+  /**
+   * Aborts every request whose lease could expire within a third of the lease time: once it
+   * expires another invoker may claim the invocation, and its attempt must be over by then (the
+   * abort closes the connection). Checked on its own timer, so a renewal that hangs (Postgres
+   * unreachable) counts as much as one that fails.
+   */
+  private abortExpiring(): void {
+    const deadline = Date.now() + this.config.invoker.leaseTtlMs / 3;
+    for (const [id, run] of this.running) {
+      if (run.leaseUntil > deadline || run.reason !== undefined) continue;
+      this.logger.warn(`lease of ${id} not renewed in time: aborting its request`);
+      run.reason = 'lease';
+      run.controller.abort('lease');
     }
   }
 }
