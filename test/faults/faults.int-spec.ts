@@ -104,8 +104,12 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
       }
       await producer.send(topic, records);
     };
+    // The producer stands for the outside world, not the system under test: it holds still
+    // while the broker restarts instead of failing the run.
+    let holdProducer = false;
     const stream = (async () => {
       for (let c = 0; c < CHUNKS; c++) {
+        while (holdProducer) await new Promise((r) => setTimeout(r, 100));
         producing = produceChunk(c);
         await producing;
         await new Promise((r) => setTimeout(r, 250));
@@ -127,10 +131,12 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
     pipeline.app('invoker-0').process.kill('SIGKILL');
     await note('SIGKILL invoker-0');
     await reach(0.4);
-    await producing; // the producer is not part of the system under test: let its chunk land
+    holdProducer = true;
+    await producing;
     await note('Kafka broker restart (begin)');
     await restartKafka();
     await note('Kafka broker restart (done)');
+    holdProducer = false;
     await reach(0.6);
     await note('Postgres restart (begin)');
     await restartPostgres();
