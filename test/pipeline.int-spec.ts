@@ -38,7 +38,8 @@ describe('pipeline: records to handler invocations', () => {
       sink,
       options: { 'auto.offset.reset': 'earliest', ...options },
     });
-    expect(res.status).toBe(201);
+    if (res.status !== 201)
+      throw new Error(`creating the subscription failed: ${JSON.stringify(res.body)}`);
     return { topic, sub: res.body.id as string };
   };
 
@@ -195,6 +196,16 @@ describe('pipeline: records to handler invocations', () => {
     } finally {
       await reader.stop();
     }
+  });
+
+  it('applies the retry policy a handler declares in its manifest (2 attempts, then kill)', async () => {
+    const { topic, sub } = await subscribe('service://Limited/work');
+    await producer.send(topic, [{ key: null, value: '1' }]);
+    const [row] = await completed(sub, 1);
+    expect(row.completionResult).toBe('failure');
+    expect(row.retryCount).toBe(2);
+    expect(row.completionFailure).toContain('gave up after 2 attempts');
+    expect(log.attempts.get(row.id)).toBe(2);
   });
 
   it('fails a non-JSON payload to a JSON handler terminally, with a readable last_failure, and moves on', async () => {

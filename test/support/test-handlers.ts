@@ -158,6 +158,21 @@ export function startRawHandlers(log: HandlerLog): Promise<{ server: Server; url
           },
         ],
       },
+      {
+        // Declares its own retry policy in the manifest, as Restate's SDKs can.
+        name: 'Limited',
+        ty: 'SERVICE',
+        retryPolicyInitialInterval: 50,
+        handlers: [
+          {
+            name: 'work',
+            retryPolicyMaxAttempts: 2,
+            retryPolicyOnMaxAttempts: 'KILL',
+            input: { contentType: 'application/json' },
+            output: { contentType: 'application/json' },
+          },
+        ],
+      },
     ],
   };
   const crashedKeys = new Set<string>();
@@ -178,6 +193,10 @@ export function startRawHandlers(log: HandlerLog): Promise<{ server: Server; url
       }
       const body = await readBody(req);
       log.attempt(body.invocationId);
+      if (req.url === '/invoke/Limited/work') {
+        res.writeHead(500).end('always failing');
+        return;
+      }
       if (req.url === '/invoke/Slow/work') {
         const timer = setTimeout(
           () => res.writeHead(200).end(JSON.stringify({ ok: true })),

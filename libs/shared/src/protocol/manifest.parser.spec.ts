@@ -92,3 +92,34 @@ describe('parseManifest', () => {
     expect(() => parseManifest(raw)).toThrow(message);
   });
 });
+
+describe('parseManifest: retry policy fields', () => {
+  const manifest = (extra: Record<string, unknown>) => ({
+    protocolMode: 'REQUEST_RESPONSE',
+    minProtocolVersion: 1,
+    maxProtocolVersion: 1,
+    services: [
+      { name: 'S', ty: 'SERVICE', handlers: [{ name: 'h', ...extra }], retryPolicyMaxAttempts: 5 },
+    ],
+  });
+
+  it("keeps Restate's retry settings of services and handlers", () => {
+    const parsed = parseManifest(
+      manifest({ retryPolicyMaxAttempts: 2, retryPolicyOnMaxAttempts: 'KILL' }),
+    );
+    expect(parsed.services[0].retryPolicyMaxAttempts).toBe(5);
+    expect(parsed.services[0].handlers[0]).toMatchObject({
+      retryPolicyMaxAttempts: 2,
+      retryPolicyOnMaxAttempts: 'KILL',
+    });
+  });
+
+  it('refuses retry settings of the wrong kind, naming them', () => {
+    expect(() => parseManifest(manifest({ retryPolicyMaxAttempts: 'two' }))).toThrow(
+      /'retryPolicyMaxAttempts' must be a non-negative number/,
+    );
+    expect(() => parseManifest(manifest({ retryPolicyOnMaxAttempts: 'STOP' }))).toThrow(
+      /must be PAUSE or KILL/,
+    );
+  });
+});

@@ -3,6 +3,7 @@ import {
   HANDLER_TYPES,
   HandlerType,
   ManifestHandler,
+  ManifestRetryPolicy,
   ManifestService,
   PROTOCOL_VERSION,
   SERVICE_TYPES,
@@ -79,7 +80,39 @@ function parseService(raw: unknown, index: number): ManifestService {
     (h) => `handler '${name}/${h}' is declared twice`,
   );
   if (ty === 'WORKFLOW') checkWorkflow(name, handlers);
-  return { name, ty: ty as ServiceType, handlers };
+  return { name, ty: ty as ServiceType, handlers, ...parseRetryPolicy(raw, `service '${name}'`) };
+}
+
+const RETRY_NUMBERS = [
+  'retryPolicyInitialInterval',
+  'retryPolicyExponentiationFactor',
+  'retryPolicyMaxInterval',
+  'retryPolicyMaxAttempts',
+] as const;
+
+/** Restate's optional retry settings; kept when present, refused when of the wrong kind. */
+function parseRetryPolicy(raw: Record<string, unknown>, where: string): ManifestRetryPolicy {
+  const policy: ManifestRetryPolicy = {};
+  for (const field of RETRY_NUMBERS) {
+    const value = raw[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ManifestError(
+        `${where}: '${field}' must be a non-negative number, got ${show(value)}`,
+      );
+    }
+    policy[field] = value;
+  }
+  const mode = raw.retryPolicyOnMaxAttempts;
+  if (mode !== undefined) {
+    if (mode !== 'PAUSE' && mode !== 'KILL') {
+      throw new ManifestError(
+        `${where}: 'retryPolicyOnMaxAttempts' must be PAUSE or KILL, got ${show(mode)}`,
+      );
+    }
+    policy.retryPolicyOnMaxAttempts = mode;
+  }
+  return policy;
 }
 
 function parseHandler(
@@ -96,7 +129,7 @@ function parseHandler(
   if (ty) handler.ty = ty;
   if (raw.input !== undefined) handler.input = parseInput(raw.input, `${service}/${name}`);
   if (raw.output !== undefined) handler.output = parseOutput(raw.output, `${service}/${name}`);
-  return handler;
+  return { ...handler, ...parseRetryPolicy(raw, `handler '${service}/${name}'`) };
 }
 
 function handlerType(

@@ -28,7 +28,19 @@ export interface ManifestHandlerOutput {
   jsonSchema?: unknown;
 }
 
-export interface ManifestHandler {
+/**
+ * Retry settings a service or handler may declare, named and shaped as in Restate's endpoint
+ * manifest (intervals in milliseconds). They override the invoker's default policy.
+ */
+export interface ManifestRetryPolicy {
+  retryPolicyInitialInterval?: number;
+  retryPolicyExponentiationFactor?: number;
+  retryPolicyMaxInterval?: number;
+  retryPolicyMaxAttempts?: number;
+  retryPolicyOnMaxAttempts?: 'PAUSE' | 'KILL';
+}
+
+export interface ManifestHandler extends ManifestRetryPolicy {
   name: string;
   /** Absent for SERVICE handlers; always set by the parser for objects and workflows. */
   ty?: HandlerType;
@@ -36,7 +48,7 @@ export interface ManifestHandler {
   output?: ManifestHandlerOutput;
 }
 
-export interface ManifestService {
+export interface ManifestService extends ManifestRetryPolicy {
   name: string;
   ty: ServiceType;
   handlers: ManifestHandler[];
