@@ -1,0 +1,187 @@
+import { Admin, CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { TEST_DATABASE_URL } from '../../test/support/database';
+import { createTopic, recordKey, recordValue } from '../lib/kafka';
+import { readCpuSeconds, readMachineCpu, readTreeCpuSeconds } from '../lib/rss';
+import { sleep } from '../lib/wait';
+import type { HandlerStats } from './handler-stats';
+
+/**
+ * `GET /stats` of a bench handler process. An overloaded handler may answer late or drop the
+ * connection: retried for up to `patienceMs` before giving up.
+ */
+export async function fetchStats(statsUrl: string, patienceMs = 30_000): Promise<HandlerStats> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${statsUrl}/stats`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`GET ${statsUrl}/stats answered ${res.status}`);
+      return (await res.json()) as HandlerStats;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `GET ${statsUrl}/stats failed for ${patienceMs / 1000}s: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+}
+
+export async function resetStats(statsUrl: string): Promise<void> {
+  const res = await fetch(`${statsUrl}/reset`, { method: 'POST' });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`POST ${statsUrl}/reset answered ${res.status}`);
+}
+
+/**
+ * Creates a topic and waits until every partition has a leader. kafkajs' own wait fails on an
+ * `UNKNOWN_TOPIC_OR_PARTITION` from a broker still busy with earlier deletions: retried here.
+ */
+export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  try {
+    await createTopic(admin, topic, partitions);
+    return;
+  } catch (err) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const parts = topics[0]?.partitions ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+/**
+ * Deletes consumer groups, retrying for a few seconds: right after its last member left, a group
+ * may still be settling and the broker refuses to delete it (`removeKafkaState` ignores that).
+ */
+export async function deleteGroupsPatiently(admin: Admin, groups: string[]): Promise<string[]> {
+  let left = groups;
+  for (let attempt = 0; attempt < 20 && left.length > 0; attempt++) {
+    const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+    left = left.filter((g) => existing.has(g));
+    if (left.length === 0) break;
+    await admin.deleteGroups(left).catch(() => undefined);
+    await sleep(500);
+  }
+  return left;
+}
+
+/** True once the consumer group is `Stable` with at least one member (its partitions assigned). */
+export async function groupStable(admin: Admin, groupId: string): Promise<boolean> {
+  const { groups } = await admin.describeGroups([groupId]);
+  return groups[0]?.state === 'Stable' && groups[0].members.length > 0;
+}
+
+/** The pid of the Postgres postmaster (parent of our backend), for its CPU use; or undefined. */
+export async function postgresPid(): Promise<number | undefined> {
+  const client = new Client({ connectionString: TEST_DATABASE_URL });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const stat = readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface CpuSnapshot {
+  /** CPU seconds (user + system) by process name; a process tree for `broker` and `postgres`. */
+  seconds: Record<string, number | null>;
+  machine: { busy: number; total: number } | null;
+}
+
+export function cpuSnapshot(
+  processes: { name: string; pid: number }[],
+  trees: { name: string; pid: number | undefined }[],
+): CpuSnapshot {
+  const seconds: Record<string, number | null> = {};
+  for (const p of processes) seconds[p.name] = readCpuSeconds(p.pid);
+  for (const t of trees) seconds[t.name] = t.pid === undefined ? null : readTreeCpuSeconds(t.pid);
+  return { seconds, machine: readMachineCpu() };
+}
+
+/** CPU used between two snapshots: µs per event by process, and the machine's busy share. */
+export function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  events: number,
+  seconds: number,
+): {
+  microsPerEvent: Record<string, number>;
+  percentOfOneCore: Record<string, number>;
+  machineBusyPercent: number | null;
+} {
+  const microsPerEvent: Record<string, number> = {};
+  const percentOfOneCore: Record<string, number> = {};
+  for (const [name, before] of Object.entries(a.seconds)) {
+    const after = b.seconds[name];
+    if (before === null || after === null || after === undefined) continue;
+    microsPerEvent[name] = Math.round(((after - before) / events) * 1e6 * 10) / 10;
+    percentOfOneCore[name] = Math.round(((after - before) / seconds) * 100);
+  }
+  const machineBusyPercent =
+    a.machine && b.machine && b.machine.total > a.machine.total
+      ? Math.round(((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * 100)
+      : null;
+  return { microsPerEvent, percentOfOneCore, machineBusyPercent };
+}
+
+/**
+ * Produces `count` records at `rate` records/s: a small batch every 10 ms, on an absolute
+ * schedule (a late tick sends more, so the average rate holds). acks=1, as the load step.
+ */
+export async function producePaced(
+  kafka: Kafka,
+  topic: string,
+  opts: { count: number; rate: number; recordBytes: number; keys: number; firstIndex: number },
+): Promise<{ records: number; seconds: number }> {
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const started = performance.now();
+  let sent = 0;
+  try {
+    while (sent < opts.count) {
+      const due = Math.min(
+        opts.count,
+        Math.floor(((performance.now() - started) / 1000) * opts.rate) + 1,
+      );
+      if (due > sent) {
+        const messages = [];
+        for (let i = sent; i < due; i++) {
+          const n = opts.firstIndex + i;
+          const key = recordKey(n, opts.keys);
+          messages.push({ key, value: recordValue(n, key, opts.recordBytes) });
+        }
+        await producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages });
+        sent = due;
+      }
+      await sleep(10);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { records: sent, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Percentages and ratios rounded for the report. */
+export const round = (x: number, digits = 1): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
