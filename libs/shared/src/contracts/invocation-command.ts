@@ -10,8 +10,11 @@
  * half-used.
  */
 
-export type ServiceTy = 'SERVICE' | 'VIRTUAL_OBJECT' | 'WORKFLOW';
-export type HandlerTy = 'EXCLUSIVE' | 'SHARED' | 'WORKFLOW';
+import type { HandlerType, ServiceType } from '../protocol/protocol.types';
+
+/** The registry's kinds, as the protocol's manifest names them. */
+export type ServiceTy = ServiceType;
+export type HandlerTy = HandlerType;
 
 export interface InvocationCommand {
   type: 'invoke';
