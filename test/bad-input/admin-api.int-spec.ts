@@ -30,6 +30,7 @@ const TABLES = [
   'kafka_clusters',
   'subscriptions',
   'invocations',
+  'invocation_payloads',
   'object_state',
 ] as const;
 
@@ -1060,8 +1061,6 @@ describe('admin API against bad input (real Postgres and Kafka)', () => {
         handlerTy: 'EXCLUSIVE',
         exclusive: true,
         status,
-        input: Buffer.from('{"n":1}'),
-        headers: { 'kafka.topic': 'orders' },
         invokedBy: 'subscription',
         subscriptionId: SEEDED.sub,
         kafkaTopic: 'orders',

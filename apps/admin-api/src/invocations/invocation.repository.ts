@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { InvocationEntity, InvocationStatus } from '@tributary/shared';
+import {
+  InvocationEntity,
+  InvocationPayloadEntity,
+  InvocationStatus,
+  returnedRows,
+} from '@tributary/shared';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { InvocationDetailRow, InvocationRow } from './invocation.view';
@@ -76,6 +81,8 @@ export class InvocationRepository {
   constructor(
     @InjectRepository(InvocationEntity)
     private readonly invocations: Repository<InvocationEntity>,
+    @InjectRepository(InvocationPayloadEntity)
+    private readonly payloads: Repository<InvocationPayloadEntity>,
   ) {}
 
   /** One page, newest first; `next` is set when older rows remain. */
@@ -124,11 +131,13 @@ export class InvocationRepository {
   }
 
   async findDetail(id: string): Promise<InvocationDetailRow | undefined> {
-    const row = await this.invocations.findOne({
-      select: [...VIEW_COLUMNS, 'headers', 'rawHeaders'],
+    const row = await this.invocations.findOne({ select: VIEW_COLUMNS, where: { id } });
+    if (!row) return undefined;
+    const payload = await this.payloads.findOne({
+      select: ['headers', 'rawHeaders'],
       where: { id },
     });
-    return row ?? undefined;
+    return { ...row, headers: payload?.headers ?? {}, rawHeaders: payload?.rawHeaders ?? null };
   }
 
   async findOutput(id: string): Promise<InvocationOutputRow | undefined> {
@@ -181,12 +190,12 @@ export class InvocationRepository {
   }
 
   async deleteCompleted(id: string): Promise<boolean> {
-    const result = await this.invocations
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id AND status = :status', { id, status: 'completed' })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    const deleted: unknown[] = await this.invocations.query(
+      `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id)
+       DELETE FROM invocation_payloads p USING d WHERE p.id = d.id RETURNING d.id`,
+      [id],
+    );
+    return returnedRows(deleted).length > 0;
   }
 
   /**
@@ -196,17 +205,22 @@ export class InvocationRepository {
    */
   async insertRestart(originalId: string, newId: string, exclusive: boolean): Promise<boolean> {
     const inserted: unknown[] = await this.invocations.query(
-      `INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
-         handler_ty, exclusive, status, input, headers, raw_headers, invoked_by, subscription_id,
-         kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, kafka_key, bus_partition,
-         dead_letter_topic, restarted_from, retry_policy, inboxed_at)
-       SELECT $2, target_service, target_handler, target_key, service_ty, handler_ty, $3,
-         CASE WHEN $3 THEN 'pending' ELSE 'ready' END, input, headers, raw_headers,
-         'restart_as_new', subscription_id, kafka_topic, kafka_partition, kafka_offset,
-         kafka_timestamp, kafka_key, bus_partition, dead_letter_topic, id, retry_policy,
-         CASE WHEN $3 THEN now() END
-         FROM invocations WHERE id = $1 AND status = 'completed'
-       RETURNING id`,
+      `WITH ins AS (
+         INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
+           handler_ty, exclusive, status, invoked_by, subscription_id, kafka_topic, kafka_partition,
+           kafka_offset, kafka_timestamp, kafka_key, bus_partition, dead_letter_topic,
+           restarted_from, retry_policy, inboxed_at)
+         SELECT $2, target_service, target_handler, target_key, service_ty, handler_ty, $3,
+           CASE WHEN $3 THEN 'pending' ELSE 'ready' END, 'restart_as_new', subscription_id,
+           kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, kafka_key, bus_partition,
+           dead_letter_topic, id, retry_policy, CASE WHEN $3 THEN now() END
+           FROM invocations WHERE id = $1 AND status = 'completed'
+         RETURNING id, restarted_from),
+       payload AS (
+         INSERT INTO invocation_payloads (id, input, headers, raw_headers)
+         SELECT ins.id, p.input, p.headers, p.raw_headers
+           FROM ins JOIN invocation_payloads p ON p.id = ins.restarted_from)
+       SELECT id FROM ins`,
       [originalId, newId, exclusive],
     );
     return inserted.length > 0;

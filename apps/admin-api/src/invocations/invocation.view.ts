@@ -1,6 +1,7 @@
 import type {
   CompletionResult,
   InvocationEntity,
+  InvocationPayloadEntity,
   InvocationStatus,
   InvokedBy,
 } from '@tributary/shared';
@@ -90,7 +91,8 @@ export type InvocationRow = Pick<
   | 'deadLetteredAt'
 >;
 
-export type InvocationDetailRow = InvocationRow & Pick<InvocationEntity, 'headers' | 'rawHeaders'>;
+export type InvocationDetailRow = InvocationRow &
+  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'>;
 
 const SERVICE_TY: Record<string, TargetServiceTy> = {
   SERVICE: 'service',

@@ -7,6 +7,7 @@ import {
   decodeBusMessage,
   InvocationControl,
   InvocationEntity,
+  InvocationPayloadEntity,
   InvocationStatus,
   isIdOfKind,
   KafkajsBatchConsumer,
@@ -30,12 +31,14 @@ const HOUR = 3_600_000;
 describe('invocations (real Postgres and Kafka)', () => {
   let t: AdminTestApp;
   let invocations: Repository<InvocationEntity>;
+  let payloads: Repository<InvocationPayloadEntity>;
   let bus: KafkajsBatchConsumer;
   const onBus: ControlOnBus[] = [];
 
   beforeAll(async () => {
     t = await startAdminApi('invocations');
     invocations = t.app.get(DataSource).getRepository(InvocationEntity);
+    payloads = t.app.get(DataSource).getRepository(InvocationPayloadEntity);
     bus = new KafkajsBatchConsumer(testKafka(), {
       groupId: uniqueName('invocations-bus'),
       topics: [`${t.config.bus.topicPrefix}.invocations.v1`],
@@ -72,9 +75,6 @@ describe('invocations (real Postgres and Kafka)', () => {
       handlerTy: 'EXCLUSIVE',
       exclusive: true,
       status,
-      input: Buffer.from('{"n":1}'),
-      headers: { 'kafka.topic': 'orders', 'kafka.offset': '7', traceparent: '00-abc-def-01' },
-      rawHeaders: { blob: 'AAH/' },
       invokedBy: 'subscription',
       subscriptionId: newId('sub'),
       kafkaTopic: 'orders',
@@ -119,8 +119,16 @@ describe('invocations (real Postgres and Kafka)', () => {
   ): Promise<InvocationEntity> {
     const values = row(status, overrides);
     await invocations.insert(values);
+    await payloads.insert({ id: values.id as string, ...PAYLOAD });
     return invocations.findOneByOrFail({ id: values.id as string });
   }
+
+  /** What the invoker would have stored as each test invocation's payload. */
+  const PAYLOAD = {
+    input: Buffer.from('{"n":1}'),
+    headers: { 'kafka.topic': 'orders', 'kafka.offset': '7', traceparent: '00-abc-def-01' },
+    rawHeaders: { blob: 'AAH/' },
+  };
 
   const stored = (id: string) => invocations.findOneBy({ id });
 
@@ -643,11 +651,12 @@ describe('invocations (real Postgres and Kafka)', () => {
   });
 
   describe('PATCH /invocations/{id}/purge', () => {
-    it('deletes a completed invocation', async () => {
+    it('deletes a completed invocation and its payload', async () => {
       const inv = await insert('completed', { completionResult: 'failure', output: null });
       const res = await http().patch(`/invocations/${inv.id}/purge`).expect(200);
       expect(res.text).toBe('');
       expect(await stored(inv.id)).toBeNull();
+      expect(await payloads.findOneBy({ id: inv.id })).toBeNull();
       await http().get(`/invocations/${inv.id}`).expect(404);
       await http().patch(`/invocations/${inv.id}/purge`).expect(404);
     });
@@ -687,9 +696,6 @@ describe('invocations (real Postgres and Kafka)', () => {
         handlerTy: 'EXCLUSIVE',
         exclusive: true,
         status: 'pending',
-        input: old.input,
-        headers: old.headers,
-        rawHeaders: old.rawHeaders,
         invokedBy: 'restart_as_new',
         restartedFrom: old.id,
         subscriptionId: old.subscriptionId,
@@ -708,6 +714,7 @@ describe('invocations (real Postgres and Kafka)', () => {
         completedAt: null,
         epoch: 0,
       });
+      expect(await payloads.findOneBy({ id: newId })).toEqual({ id: newId, ...PAYLOAD });
       expect(created!.inboxedAt).toBeInstanceOf(Date);
       expect(BigInt(created!.seq)).toBeGreaterThan(BigInt(old.seq));
       expect(await stored(old.id)).toMatchObject({

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule, InvocationEntity } from '@tributary/shared';
+import { BusModule, InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
 import { InvocationControlSender } from './invocation-control.sender';
 import { InvocationController } from './invocation.controller';
 import { InvocationRepository } from './invocation.repository';
@@ -8,7 +8,7 @@ import { InvocationService } from './invocation.service';
 
 /** Listing and managing invocations (DESIGN.md sections 4 and 7). */
 @Module({
-  imports: [TypeOrmModule.forFeature([InvocationEntity]), BusModule],
+  imports: [TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]), BusModule],
   controllers: [InvocationController],
   providers: [InvocationRepository, InvocationService, InvocationControlSender],
 })

@@ -17,6 +17,7 @@ import {
   ClaimedInvocation,
   InvocationStore,
   OpenInvocation,
+  StateChangeSet,
   stateMapKey,
 } from './invocation.store';
 import { decideRetry, resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
@@ -36,6 +37,15 @@ interface Running {
 interface PendingFinish {
   result: AttemptResult;
   finish: Finish;
+  /** An exclusive invocation that ends here: its key's state once `result` is recorded. */
+  handover?: { state: Map<string, Buffer> };
+}
+
+/** The next invocation of a key, claimed with the end of the one before it. */
+interface Successor {
+  after: string;
+  next: OpenInvocation;
+  state: Map<string, Buffer>;
 }
 
 const CLAIM_BATCH = 256;
@@ -277,7 +287,11 @@ export class InvocationExecutor implements OnApplicationShutdown {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics.handlerLatency.observe({ service: c.service, handler: c.handler }, seconds);
-    this.queueFinish(this.resultOf(c, attempt, outcome, run.reason, policies));
+    const pending = this.resultOf(c, attempt, outcome, run.reason, policies);
+    if (c.exclusive && pending.finish.kind === 'done') {
+      pending.handover = { state: withChanges(state, pending.result.state?.changes) };
+    }
+    this.queueFinish(pending);
   }
 
   private request(
@@ -439,18 +453,34 @@ export class InvocationExecutor implements OnApplicationShutdown {
     try {
       while (this.finishQueue.length > 0) {
         const batch = this.finishQueue.splice(0, FINISH_BATCH);
-        let applied: Set<string>;
+        const successors = this.successors(batch);
+        const claimedAt = Date.now();
+        let recorded: { applied: Set<string>; claimed: ClaimedInvocation[] };
         try {
-          applied = await this.store.finish(batch.map((b) => b.result));
+          recorded = await this.store.finish(
+            batch.map((b) => b.result),
+            successors.length === 0
+              ? undefined
+              : {
+                  after: successors.map((s) => s.after),
+                  ids: successors.map((s) => s.next.id),
+                  owner: this.owner,
+                  leaseMs: this.config.invoker.leaseTtlMs,
+                  keys: successors.map((s) => [s.next.service, s.next.key]),
+                },
+          );
         } catch (err) {
           // Postgres unavailable: keep the results and try again; the leases are still ours.
           this.logger.warn(`recording ${batch.length} results failed, retrying: ${String(err)}`);
+          for (const { next } of successors) {
+            this.scheduler.finish(next.id, { kind: 'again', status: next.status, dueAt: 0 });
+          }
           this.finishQueue.unshift(...batch);
           await new Promise((r) => setTimeout(r, 500));
           continue;
         }
         for (const { result, finish } of batch) {
-          if (!applied.has(result.id)) {
+          if (!recorded.applied.has(result.id)) {
             // The claim no longer held: another invoker took over; nothing was written.
             this.scheduler.finish(result.id, { kind: 'done' });
             continue;
@@ -459,11 +489,40 @@ export class InvocationExecutor implements OnApplicationShutdown {
             this.metrics.completed.inc({ result: result.completionResult ?? 'failure' });
           this.scheduler.finish(result.id, finish);
         }
+        const claimed = new Map(recorded.claimed.map((c) => [c.id, c]));
+        for (const { next, state } of successors) {
+          const c = claimed.get(next.id);
+          if (c) this.track(this.execute(c, state, claimedAt));
+        }
+        const refused = successors.filter((s) => !claimed.has(s.next.id)).map((s) => s.next);
+        if (refused.length > 0)
+          await this.refused(refused).catch((err: unknown) => {
+            this.logger.warn(`re-reading ${refused.length} refused claims failed: ${String(err)}`);
+            for (const inv of refused) {
+              this.scheduler.finish(inv.id, {
+                kind: 'again',
+                status: inv.status,
+                dueAt: Date.now() + 1000,
+              });
+            }
+          });
         this.pump();
       }
     } finally {
       this.finishing = false;
     }
+  }
+
+  /** For each exclusive invocation that ends in `batch`, the next one of its key, if it may run. */
+  private successors(batch: PendingFinish[]): Successor[] {
+    if (this.stopped) return [];
+    const out: Successor[] = [];
+    for (const { result, handover } of batch) {
+      if (!handover) continue;
+      const next = this.scheduler.successor(result.id);
+      if (next) out.push({ after: result.id, next, state: handover.state });
+    }
+    return out;
   }
 
   private async renewLeases(): Promise<void> {
@@ -496,6 +555,17 @@ export class InvocationExecutor implements OnApplicationShutdown {
       run.controller.abort('lease');
     }
   }
+}
+
+/** A key's state after an invocation's changes, as `applyStateChanges` writes them. */
+function withChanges(
+  before: Map<string, Buffer> | undefined,
+  changes: StateChangeSet | undefined,
+): Map<string, Buffer> {
+  const after = new Map(changes?.clearAll ? [] : before);
+  for (const name of changes?.clear ?? []) after.delete(name);
+  for (const [name, value] of changes?.set ?? []) after.set(name, value);
+  return after;
 }
 
 function failure(terminal: boolean, code: number, message: string): InvokeOutcome {

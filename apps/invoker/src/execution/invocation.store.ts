@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InvocationCommand, InvocationStatus } from '@tributary/shared';
-import { handlerHeaders, isExclusive } from '@tributary/shared';
+import { handlerHeaders, isExclusive, returnedRows } from '@tributary/shared';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
@@ -121,7 +121,10 @@ export class InvocationStore {
       handlerTy: [] as (string | null)[],
       exclusive: [] as boolean[],
       failure: [] as (string | null)[],
-      input: [] as (Buffer | null)[],
+      // The inputs travel as one bytea parameter, cut by (offset, length): an array of bytea
+      // would be escaped to hex text element by element in JavaScript.
+      inputOffset: [] as number[],
+      inputLength: [] as number[],
       headers: [] as string[],
       rawHeaders: [] as (string | null)[],
       subscription: [] as string[],
@@ -134,6 +137,8 @@ export class InvocationStore {
       busPartition: [] as number[],
       deadLetter: [] as (string | null)[],
     };
+    const inputs: Buffer[] = [];
+    let inputBytes = 0;
     for (const { command: c, busPartition } of arrived) {
       cols.id.push(c.id);
       cols.service.push(c.target.service);
@@ -145,7 +150,12 @@ export class InvocationStore {
         c.failure === null && isExclusive(c.target.serviceTy, c.target.handlerTy),
       );
       cols.failure.push(c.failure);
-      cols.input.push(c.body);
+      cols.inputOffset.push(inputBytes + 1);
+      cols.inputLength.push(c.body === null ? -1 : c.body.length);
+      if (c.body !== null) {
+        inputs.push(c.body);
+        inputBytes += c.body.length;
+      }
       cols.headers.push(JSON.stringify(handlerHeaders(c)));
       cols.rawHeaders.push(
         Object.keys(c.rawHeaders).length > 0 ? JSON.stringify(c.rawHeaders) : null,
@@ -161,28 +171,39 @@ export class InvocationStore {
       cols.deadLetter.push(c.deadLetterTopic);
     }
     const inserted: OpenRow[] = await this.db.query(
-      `INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty, handler_ty,
-         exclusive, status, completion_result, completion_failure, last_failure, input, headers,
-         raw_headers, invoked_by, subscription_id, kafka_topic, kafka_partition, kafka_offset,
-         kafka_timestamp, kafka_key, retry_policy, bus_partition, dead_letter_topic, inboxed_at,
-         completed_at)
-       SELECT v.id, v.service, v.handler, v.key, v.service_ty, v.handler_ty, v.exclusive,
-         CASE WHEN v.failure IS NOT NULL THEN 'completed' WHEN v.exclusive THEN 'pending' ELSE 'ready' END,
-         CASE WHEN v.failure IS NOT NULL THEN 'failure' END, v.failure, v.failure, v.input,
-         v.headers, v.raw_headers, 'subscription', v.subscription, v.topic, v.partition, v.kafka_offset,
-         v.kafka_timestamp, v.kafka_key, v.retry_policy, v.bus_partition, v.dead_letter,
-         CASE WHEN v.exclusive THEN now() END, CASE WHEN v.failure IS NOT NULL THEN now() END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::boolean[], $8::text[], $9::bytea[], $10::jsonb[], $11::jsonb[], $12::text[], $13::text[],
-         $14::int[], $15::bigint[], $16::bigint[], $17::bytea[], $18::jsonb[], $19::int[], $20::text[])
-         WITH ORDINALITY
-         AS v(id, service, handler, key, service_ty, handler_ty, exclusive, failure, input, headers,
-              raw_headers, subscription, topic, partition, kafka_offset, kafka_timestamp, kafka_key,
-              retry_policy, bus_partition, dead_letter, ord)
-       -- seq follows arrival order: it is the per-key execution order.
-       ORDER BY v.ord
-       ON CONFLICT (id) DO NOTHING
-       RETURNING ${OPEN_COLUMNS}`,
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+           $6::text[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::jsonb[], $12::jsonb[],
+           $13::text[], $14::text[], $15::int[], $16::bigint[], $17::bigint[], $18::bytea[],
+           $19::jsonb[], $20::int[], $21::text[])
+           WITH ORDINALITY
+           AS v(id, service, handler, key, service_ty, handler_ty, exclusive, failure, input_offset,
+                input_length, headers, raw_headers, subscription, topic, partition, kafka_offset,
+                kafka_timestamp, kafka_key, retry_policy, bus_partition, dead_letter, ord)),
+       ins AS (
+         INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
+           handler_ty, exclusive, status, completion_result, completion_failure, last_failure,
+           invoked_by, subscription_id, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp,
+           kafka_key, retry_policy, bus_partition, dead_letter_topic, inboxed_at, completed_at)
+         SELECT v.id, v.service, v.handler, v.key, v.service_ty, v.handler_ty, v.exclusive,
+           CASE WHEN v.failure IS NOT NULL THEN 'completed' WHEN v.exclusive THEN 'pending' ELSE 'ready' END,
+           CASE WHEN v.failure IS NOT NULL THEN 'failure' END, v.failure, v.failure,
+           'subscription', v.subscription, v.topic, v.partition, v.kafka_offset, v.kafka_timestamp,
+           v.kafka_key, v.retry_policy, v.bus_partition, v.dead_letter,
+           CASE WHEN v.exclusive THEN now() END, CASE WHEN v.failure IS NOT NULL THEN now() END
+         FROM v
+         -- seq follows arrival order: it is the per-key execution order.
+         ORDER BY v.ord
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${OPEN_COLUMNS}),
+       payloads AS (
+         INSERT INTO invocation_payloads (id, input, headers, raw_headers)
+         SELECT v.id,
+           CASE WHEN v.input_length >= 0 THEN substring($22::bytea FROM v.input_offset FOR v.input_length) END,
+           v.headers, v.raw_headers
+         FROM v JOIN ins ON ins.id = v.id
+         ON CONFLICT (id) DO NOTHING)
+       SELECT * FROM ins`,
       [
         cols.id,
         cols.service,
@@ -192,7 +213,8 @@ export class InvocationStore {
         cols.handlerTy,
         cols.exclusive,
         cols.failure,
-        cols.input,
+        cols.inputOffset,
+        cols.inputLength,
         cols.headers,
         cols.rawHeaders,
         cols.subscription,
@@ -204,6 +226,7 @@ export class InvocationStore {
         cols.retryPolicy,
         cols.busPartition,
         cols.deadLetter,
+        Buffer.concat(inputs, inputBytes),
       ],
     );
     const open = inserted.filter((r) => r.status !== 'completed').map(toOpen);
@@ -249,10 +272,8 @@ export class InvocationStore {
   }
 
   /**
-   * Claims invocations for execution in one transaction. An exclusive invocation is claimed only
-   * when no older one of its key is open and no other one of its key is running under a live
-   * lease; per-key advisory locks serialise concurrent claims from several invokers, so two
-   * exclusive executions of one key never overlap.
+   * Claims invocations for execution in one transaction (see `claimIn`); per-key advisory locks
+   * serialise concurrent claims from several invokers.
    */
   async claim(
     ids: string[],
@@ -262,51 +283,8 @@ export class InvocationStore {
   ): Promise<ClaimedInvocation[]> {
     if (ids.length === 0) return [];
     return this.db.transaction(async (tx) => {
-      if (keys.length > 0) {
-        await tx.query(
-          `SELECT pg_advisory_xact_lock(k) FROM (
-             SELECT DISTINCT hashtextextended(s || '/' || k, 0) AS k
-               FROM unnest($1::text[], $2::text[]) AS u(s, k)) locks
-           ORDER BY k`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1])],
-        );
-      }
-      const rows = returnedRows<Record<string, unknown>>(
-        await tx.query(
-          `UPDATE invocations i
-            SET status = 'running', epoch = i.epoch + 1, lease_owner = $2,
-                lease_expires_at = now() + $3 * interval '1 millisecond',
-                running_at = now(), modified_at = now()
-          WHERE i.id = ANY($1)
-            AND (i.status IN ('pending', 'ready', 'scheduled', 'backing-off')
-                 OR (i.status = 'running' AND i.lease_expires_at < now()))
-            AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
-            AND (NOT i.exclusive OR NOT EXISTS (
-                  SELECT 1 FROM invocations o
-                   WHERE o.exclusive AND o.target_service = i.target_service
-                     AND o.target_key = i.target_key AND o.id <> i.id AND o.status <> 'completed'
-                     AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
-          RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
-                    i.service_ty, i.input, i.headers, i.raw_headers, i.retry_count, i.retry_policy,
-                    i.dead_letter_topic`,
-          [ids, owner, leaseMs],
-        ),
-      );
-      return rows.map((r) => ({
-        id: r.id as string,
-        epoch: r.epoch as number,
-        service: r.target_service as string,
-        handler: r.target_handler as string,
-        key: r.target_key as string,
-        exclusive: r.exclusive as boolean,
-        serviceTy: r.service_ty as string,
-        input: r.input as Buffer | null,
-        headers: r.headers as Record<string, string>,
-        rawHeaders: r.raw_headers as Record<string, string> | null,
-        retryCount: r.retry_count as number,
-        retryPolicy: r.retry_policy as Record<string, unknown> | null,
-        deadLetterTopic: r.dead_letter_topic as string | null,
-      }));
+      await lockKeys(tx, keys);
+      return claimIn(tx, ids, owner, leaseMs);
     });
   }
 
@@ -343,10 +321,18 @@ export class InvocationStore {
   /**
    * Records the end of attempts, with their state changes, in one transaction. Returns the ids
    * whose claim still held; for the others nothing was written (another invoker owns them now).
+   * `next` claims, in the same transaction, the invocations that follow finished exclusive ones in
+   * their keys' queues: the key passes from one invocation to the next without a round trip, and
+   * with the state just written, which nobody else can have changed in between.
    */
-  async finish(results: AttemptResult[]): Promise<Set<string>> {
-    if (results.length === 0) return new Set();
+  async finish(
+    results: AttemptResult[],
+    next?: SuccessorClaims,
+  ): Promise<{ applied: Set<string>; claimed: ClaimedInvocation[] }> {
+    if (results.length === 0) return { applied: new Set(), claimed: [] };
     return this.db.transaction(async (tx) => {
+      // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
+      if (next) await lockKeys(tx, next.keys);
       const rows = returnedRows<{ id: string }>(
         await tx.query(
           `UPDATE invocations i
@@ -383,25 +369,83 @@ export class InvocationStore {
         tx,
         results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
       );
-      return applied;
+      // Only after an end that was recorded: otherwise the state handed over is not the key's.
+      const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
+      const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
+      return { applied, claimed };
     });
   }
 }
 
+/** Invocations to claim after the ones whose end is recorded, and their keys (locked first). */
+export interface SuccessorClaims {
+  /** `ids[i]` is claimed only if the end of `after[i]` was recorded. */
+  after: string[];
+  ids: string[];
+  owner: string;
+  leaseMs: number;
+  keys: [string, string][];
+}
+
+/** Per-key advisory locks, in one order everywhere, held until the transaction ends. */
+async function lockKeys(tx: EntityManager, keys: [string, string][]): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(k) FROM (
+       SELECT DISTINCT hashtextextended(s || '/' || k, 0) AS k
+         FROM unnest($1::text[], $2::text[]) AS u(s, k)) locks
+     ORDER BY k`,
+    [keys.map((k) => k[0]), keys.map((k) => k[1])],
+  );
+}
+
 /**
- * TypeORM returns `[rows, affectedCount]` for UPDATE and DELETE on Postgres, and plain rows for
- * SELECT and INSERT; this gives the rows either way.
+ * Claims the given invocations that may run now. An exclusive invocation is claimed only when no
+ * older one of its key is open and no other one of its key is running under a live lease; the
+ * caller holds the keys' advisory locks, so two exclusive executions of one key never overlap.
  */
-export function returnedRows<T>(result: unknown): T[] {
-  if (
-    Array.isArray(result) &&
-    result.length === 2 &&
-    Array.isArray(result[0]) &&
-    typeof result[1] === 'number'
-  ) {
-    return result[0] as T[];
-  }
-  return result as T[];
+async function claimIn(
+  tx: EntityManager,
+  ids: string[],
+  owner: string,
+  leaseMs: number,
+): Promise<ClaimedInvocation[]> {
+  const rows: Record<string, unknown>[] = await tx.query(
+    `WITH c AS (
+       UPDATE invocations i
+          SET status = 'running', epoch = i.epoch + 1, lease_owner = $2,
+              lease_expires_at = now() + $3 * interval '1 millisecond',
+              running_at = now(), modified_at = now()
+        WHERE i.id = ANY($1)
+          AND (i.status IN ('pending', 'ready', 'scheduled', 'backing-off')
+               OR (i.status = 'running' AND i.lease_expires_at < now()))
+          AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
+          AND (NOT i.exclusive OR NOT EXISTS (
+                SELECT 1 FROM invocations o
+                 WHERE o.exclusive AND o.target_service = i.target_service
+                   AND o.target_key = i.target_key AND o.id <> i.id AND o.status <> 'completed'
+                   AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
+       RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
+                 i.service_ty, i.retry_count, i.retry_policy, i.dead_letter_topic)
+     SELECT c.*, p.input, p.headers, p.raw_headers
+       FROM c LEFT JOIN invocation_payloads p ON p.id = c.id`,
+    [ids, owner, leaseMs],
+  );
+  return rows.map((r) => ({
+    id: r.id as string,
+    epoch: r.epoch as number,
+    service: r.target_service as string,
+    handler: r.target_handler as string,
+    key: r.target_key as string,
+    exclusive: r.exclusive as boolean,
+    serviceTy: r.service_ty as string,
+    input: r.input as Buffer | null,
+    headers: (r.headers ?? {}) as Record<string, string>,
+    rawHeaders: r.raw_headers as Record<string, string> | null,
+    retryCount: r.retry_count as number,
+    retryPolicy: r.retry_policy as Record<string, unknown> | null,
+    deadLetterTopic: r.dead_letter_topic as string | null,
+  }));
 }
 
 export function stateMapKey(service: string, key: string): string {

@@ -20,7 +20,7 @@ import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 
 /** Above this many open invocations in memory, ingestion waits: memory stays bounded under lag. */
-const MAX_SCHEDULED = 100_000;
+const MAX_SCHEDULED = 10_000;
 
 /**
  * Reads invocation commands from the bus, persists them (one multi-row insert per batch) and only

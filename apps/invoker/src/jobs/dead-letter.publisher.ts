@@ -91,10 +91,11 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
     const owned = [...this.ingestor.ownedPartitions()];
     if (owned.length === 0) return;
     const rows: DeadLetterRow[] = await this.db.query(
-      `SELECT i.id, i.dead_letter_topic, i.kafka_key, i.input, i.headers, i.raw_headers,
-              i.completion_failure, i.subscription_id, i.kafka_topic, i.kafka_partition,
-              i.kafka_offset, s.cluster, kc.properties AS cluster_properties
+      `SELECT i.id, i.dead_letter_topic, i.kafka_key, p.input, COALESCE(p.headers, '{}') AS headers,
+              p.raw_headers, i.completion_failure, i.subscription_id, i.kafka_topic,
+              i.kafka_partition, i.kafka_offset, s.cluster, kc.properties AS cluster_properties
          FROM invocations i
+         LEFT JOIN invocation_payloads p ON p.id = i.id
          LEFT JOIN subscriptions s ON s.id = i.subscription_id
          LEFT JOIN kafka_clusters kc ON kc.name = s.cluster
         WHERE i.dead_letter_topic IS NOT NULL AND i.dead_lettered_at IS NULL

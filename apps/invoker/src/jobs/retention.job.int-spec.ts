@@ -1,6 +1,9 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../../../libs/shared/src/config';
-import { InvocationEntity } from '../../../../libs/shared/src/database/entities';
+import {
+  InvocationEntity,
+  InvocationPayloadEntity,
+} from '../../../../libs/shared/src/database/entities';
 import { newInvocationId } from '../../../../libs/shared/src/ids/ids';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
 import { RetentionJob } from './retention.job';
@@ -32,7 +35,7 @@ describe('retention (real Postgres)', () => {
       ...over,
     } satisfies Partial<InvocationEntity>);
 
-  it('purges completed invocations older than the retention, and nothing else', async () => {
+  it('purges completed invocations older than the retention, with their payloads, and nothing else', async () => {
     const hourAgo = new Date(Date.now() - 3_600_000);
     const rows = {
       old: row({ completedAt: hourAgo }),
@@ -51,12 +54,17 @@ describe('retention (real Postgres)', () => {
       }),
     };
     await ds.getRepository(InvocationEntity).save(Object.values(rows));
+    const payloads = ds.getRepository(InvocationPayloadEntity);
+    await payloads.insert(
+      Object.values(rows).map((r) => ({ id: r.id, input: Buffer.from('{}'), headers: {} })),
+    );
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
 
     expect(await new RetentionJob(ds, config).purge()).toBe(2);
     const left = (await ds.getRepository(InvocationEntity).find()).map((r) => r.id).sort();
     expect(left).toEqual([rows.recent.id, rows.running.id, rows.awaitingDeadLetter.id].sort());
+    expect((await payloads.find()).map((p) => p.id).sort()).toEqual(left);
   });
 
   it('defaults to 24 hours, as Restate does', () => {

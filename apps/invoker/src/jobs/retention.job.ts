@@ -5,9 +5,8 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import { returnedRows, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '../execution/invocation.store';
 
 const INTERVAL_MS = 60_000;
 const BATCH = 5_000;
@@ -49,14 +48,17 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
     for (;;) {
       const rows = returnedRows<{ id: string }>(
         await this.db.query(
-          `DELETE FROM invocations WHERE id IN (
-           SELECT id FROM invocations
-            WHERE status = 'completed'
-              AND completed_at < now() - $1 * interval '1 millisecond'
-              AND (dead_letter_topic IS NULL OR dead_lettered_at IS NOT NULL
-                   OR completion_result = 'success')
-            LIMIT $2)
-         RETURNING id`,
+          `WITH d AS (
+             DELETE FROM invocations WHERE id IN (
+               SELECT id FROM invocations
+                WHERE status = 'completed'
+                  AND completed_at < now() - $1 * interval '1 millisecond'
+                  AND (dead_letter_topic IS NULL OR dead_lettered_at IS NOT NULL
+                       OR completion_result = 'success')
+                LIMIT $2)
+             RETURNING id),
+           p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id)
+         SELECT id FROM d`,
           [this.config.invocation.retentionMs, BATCH],
         ),
       );

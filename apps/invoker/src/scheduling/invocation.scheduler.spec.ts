@@ -37,6 +37,38 @@ describe('InvocationScheduler', () => {
     expect(s.take().map((i) => i.id)).toEqual(['a3']);
   });
 
+  it('hands the next invocation of a key over with the end of the one before it', () => {
+    const s = new InvocationScheduler(10, clock);
+    s.upsert([inv('h1'), inv('h2'), inv('h3'), inv('o1', { key: 'other' })]);
+    expect(s.take().map((i) => i.id)).toEqual(['h1', 'o1']);
+    // Only the running head of a key has a successor, and only one, once.
+    expect(s.successor('h2')).toBeUndefined();
+    expect(s.successor('o1')).toBeUndefined();
+    expect(s.successor('h1')?.id).toBe('h2');
+    expect(s.successor('h1')).toBeUndefined();
+    expect(s.isInFlight('h2')).toBe(true);
+    s.finish('h1', { kind: 'done' });
+    // h2 runs now (handed over), so nothing else of the key is handed out.
+    expect(s.take()).toEqual([]);
+    s.finish('h2', { kind: 'done' });
+    expect(s.take().map((i) => i.id)).toEqual(['h3']);
+  });
+
+  it('hands over nothing that may not run yet, and a refused successor waits its turn', () => {
+    const s = new InvocationScheduler(10, clock);
+    s.upsert([inv('p1'), inv('p2', { status: 'backing-off', dueAt: 5_000 }), inv('p3')]);
+    s.take();
+    expect(s.successor('p1')).toBeUndefined();
+    s.upsert([inv('q1', { key: 'q' }), inv('q2', { key: 'q' })]);
+    s.take();
+    expect(s.successor('q1')?.id).toBe('q2');
+    // The claim of q2 was refused (q1's end not recorded): q2 waits, q1 still holds the key.
+    s.finish('q2', { kind: 'again', status: 'pending', dueAt: 0 });
+    expect(s.take()).toEqual([]);
+    s.finish('q1', { kind: 'done' });
+    expect(s.take().map((i) => i.id)).toEqual(['q2']);
+  });
+
   it('runs different keys in parallel, not limited by anything but concurrency', () => {
     const s = new InvocationScheduler(1000, clock);
     s.upsert(Array.from({ length: 1000 }, (_, i) => inv(`k${i}`, { key: `key-${i}` })));

@@ -122,6 +122,25 @@ export class InvocationScheduler {
     }
   }
 
+  /**
+   * The invocation after `id` (exclusive, in flight, at the head of its key's queue) in its key's
+   * queue, handed out now if it may run: the executor claims it in the transaction that records
+   * the end of `id`, so the key goes from one to the next without waiting for a claim of its own.
+   * It stays in flight until `finish`, like anything `take` hands out.
+   */
+  successor(id: string): OpenInvocation | undefined {
+    const slot = this.slots.get(id);
+    if (!slot?.inv.exclusive || !this.inFlight.has(id)) return undefined;
+    const queue = this.keyQueues.get(queueKey(slot.inv));
+    if (queue?.[0]?.id !== id || queue.length < 2) return undefined;
+    const next = this.slots.get(queue[1].id);
+    if (!next || this.inFlight.has(next.inv.id)) return undefined;
+    if (next.inv.status === 'paused' || next.inv.dueAt > this.now()) return undefined;
+    next.queued = null;
+    this.inFlight.add(next.inv.id);
+    return next.inv;
+  }
+
   /** Forgets an invocation (completed elsewhere, purged, or its partition moved away). */
   forget(id: string): void {
     const slot = this.slots.get(id);

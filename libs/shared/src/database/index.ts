@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './entities';
 export * from './migrate';
 export * from './database.module';
+export * from './query-result';

@@ -1,6 +1,6 @@
 import { DeploymentEntity } from './deployment.entity';
 import { HandlerEntity } from './handler.entity';
-import { InvocationEntity } from './invocation.entity';
+import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
 import { KafkaClusterEntity } from './kafka-cluster.entity';
 import { ObjectStateEntity } from './object-state.entity';
 import { ServiceEntity } from './service.entity';
@@ -21,5 +21,6 @@ export const ENTITIES = [
   KafkaClusterEntity,
   SubscriptionEntity,
   InvocationEntity,
+  InvocationPayloadEntity,
   ObjectStateEntity,
 ];

@@ -22,18 +22,16 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
  * and all commands of one key arrive through one bus partition, in order, so `seq` order is the
  * source partition order. Running rows hold a lease (`lease_owner`, `lease_expires_at`) and an
  * `epoch` fencing token bumped on every claim, so a late write from a previous owner is rejected.
+ * The input and headers never change and live in `invocation_payloads`, so the two updates of an
+ * invocation (claim, finish) copy a row of a few hundred bytes, not the payload.
  */
 @Entity({ name: 'invocations' })
 @Index('IDX_invocations_key_queue', ['targetService', 'targetKey', 'seq'], {
   where: `"exclusive" AND "status" <> 'completed'`,
 })
-@Index('IDX_invocations_runnable', ['nextRetryAt'], {
-  where: `"status" IN ('ready', 'scheduled', 'backing-off')`,
-})
-@Index('IDX_invocations_leases', ['leaseExpiresAt'], { where: `"status" = 'running'` })
-@Index('IDX_invocations_status_created', ['status', 'createdAt'])
-@Index('IDX_invocations_target_created', ['targetService', 'targetHandler', 'createdAt'])
-@Index('IDX_invocations_subscription_created', ['subscriptionId', 'createdAt'])
+// The admin API lists newest first, filtered; one index on the order serves every filter. Each
+// index costs on every claim and finish (they are not HOT updates), so there are no others.
+@Index('IDX_invocations_created', ['createdAt', 'id'])
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
 @Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
   where: `"status" <> 'completed'`,
@@ -79,17 +77,6 @@ export class InvocationEntity {
 
   @Column({ name: 'completion_failure', type: 'text', nullable: true })
   completionFailure: string | null;
-
-  @Column({ type: 'bytea', nullable: true })
-  input: Buffer | null;
-
-  /** Request headers given to the handler: Kafka metadata plus the record's UTF-8 headers. */
-  @Column({ type: 'jsonb', default: () => "'{}'" })
-  headers: Record<string, string>;
-
-  /** Record headers whose values are not valid UTF-8, base64. */
-  @Column({ name: 'raw_headers', type: 'jsonb', nullable: true })
-  rawHeaders: Record<string, string> | null;
 
   @Column({ name: 'invoked_by', type: 'text' })
   invokedBy: InvokedBy;
@@ -180,4 +167,25 @@ export class InvocationEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;
+}
+
+/**
+ * What an invocation was called with: written once with it, deleted with it (there is no foreign
+ * key, whose check would cost on every insert: deletes of invocations delete these too).
+ */
+@Entity({ name: 'invocation_payloads' })
+export class InvocationPayloadEntity {
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_invocation_payloads' })
+  id: string;
+
+  @Column({ type: 'bytea', nullable: true })
+  input: Buffer | null;
+
+  /** Request headers given to the handler: Kafka metadata plus the record's UTF-8 headers. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  /** Record headers whose values are not valid UTF-8, base64. */
+  @Column({ name: 'raw_headers', type: 'jsonb', nullable: true })
+  rawHeaders: Record<string, string> | null;
 }
