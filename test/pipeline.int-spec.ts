@@ -109,6 +109,18 @@ describe('pipeline: records to handler invocations', () => {
       [sub],
     );
     expect(owners[0].n).toBeGreaterThan(1);
+    // Idle keys start with their insert (one statement: running_at = created_at); a key's next
+    // invocation is claimed with the end of the one before (one transaction: same timestamp).
+    const [paths] = await pipeline.ds.query(
+      `SELECT count(*) FILTER (WHERE running_at = created_at)::int AS started_at_insert,
+              count(*) FILTER (WHERE running_at = previous_end)::int AS handed_over
+         FROM (SELECT running_at, created_at,
+                      lag(completed_at) OVER (PARTITION BY target_key ORDER BY seq) AS previous_end
+                 FROM invocations WHERE subscription_id = $1) r`,
+      [sub],
+    );
+    expect(paths.started_at_insert).toBeGreaterThan(0);
+    expect(paths.handed_over).toBeGreaterThan(0);
   });
 
   it('runs service invocations in parallel', async () => {

@@ -92,6 +92,10 @@ export class InvocationExecutor implements OnApplicationShutdown {
     this.watchdog = setInterval(() => this.abortExpiring(), Math.min(250, ttl / 8));
   }
 
+  get leaseTtlMs(): number {
+    return this.config.invoker.leaseTtlMs;
+  }
+
   /** Starts whatever is due, soon (coalesced). */
   pump(): void {
     if (this.pumpScheduled || this.stopped) return;
@@ -196,8 +200,27 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const byId = new Map(claimed.map((c) => [c.id, c]));
     const refused = batch.filter((i) => !byId.has(i.id));
     if (refused.length > 0) await this.refused(refused);
+    await this.run(claimed, claimedAt);
+  }
+
+  /**
+   * Runs invocations this invoker holds the claim of (claimed, or started by their insert) with
+   * their keys' current state. `claimedAt` is taken before the claim: the lease runs from there.
+   */
+  async run(claimed: ClaimedInvocation[], claimedAt: number): Promise<void> {
     const keyed = claimed.filter((c) => c.serviceTy !== 'SERVICE');
-    const state = await this.store.loadState(keyed.map((c) => [c.service, c.key]));
+    let state: Map<string, Map<string, Buffer>>;
+    try {
+      state = await this.store.loadState(keyed.map((c) => [c.service, c.key]));
+    } catch (err) {
+      // Not run: they stay claimed until the lease runs out, then are claimed again.
+      this.logger.warn(`loading state for ${claimed.length} invocations failed: ${String(err)}`);
+      const dueAt = claimedAt + this.config.invoker.leaseTtlMs;
+      for (const c of claimed) {
+        this.scheduler.finish(c.id, { kind: 'again', status: 'running', dueAt });
+      }
+      return;
+    }
     for (const c of claimed) {
       this.track(this.execute(c, state.get(stateMapKey(c.service, c.key)), claimedAt));
     }

@@ -92,6 +92,27 @@ function toOpen(r: OpenRow): OpenInvocation {
   };
 }
 
+/** Commands to start as they are inserted (running, claimed by `owner`), and their keys. */
+export interface DirectStart {
+  ids: ReadonlySet<string>;
+  owner: string;
+  leaseMs: number;
+  /** The exclusive keys among them: locked for the insert, as a claim locks them. */
+  keys: [string, string][];
+}
+
+/** An invocation started by its insert: as the scheduler knows it, and as the executor runs it. */
+export interface Started {
+  open: OpenInvocation;
+  claimed: ClaimedInvocation;
+}
+
+export interface Inserted {
+  /** Open and waiting to be claimed. */
+  open: OpenInvocation[];
+  started: Started[];
+}
+
 /** A command as it arrived on the bus, with the partition it arrived on. */
 export interface ArrivedCommand {
   command: InvocationCommand;
@@ -109,9 +130,11 @@ export class InvocationStore {
   /**
    * Inserts the commands (idempotent on the invocation id) in one statement and returns every one
    * of them that is still open: the new rows, and old ones not yet completed (a re-read command).
+   * The commands in `start` are inserted as running, claimed by this invoker, when a claim would
+   * succeed (for an exclusive one: no open invocation of its key), and come back in `started`.
    */
-  async insert(arrived: ArrivedCommand[]): Promise<OpenInvocation[]> {
-    if (arrived.length === 0) return [];
+  async insert(arrived: ArrivedCommand[], start?: DirectStart): Promise<Inserted> {
+    if (arrived.length === 0) return { open: [], started: [] };
     const cols = {
       id: [] as string[],
       service: [] as string[],
@@ -136,7 +159,9 @@ export class InvocationStore {
       retryPolicy: [] as (string | null)[],
       busPartition: [] as number[],
       deadLetter: [] as (string | null)[],
+      start: [] as boolean[],
     };
+    const requests = new Map<string, ArrivedCommand['command']>();
     const inputs: Buffer[] = [];
     let inputBytes = 0;
     for (const { command: c, busPartition } of arrived) {
@@ -169,74 +194,127 @@ export class InvocationStore {
       cols.retryPolicy.push(c.retryPolicy ? JSON.stringify(c.retryPolicy) : null);
       cols.busPartition.push(busPartition);
       cols.deadLetter.push(c.deadLetterTopic);
+      const starts = start?.ids.has(c.id) ?? false;
+      cols.start.push(starts);
+      if (starts) requests.set(c.id, c);
     }
-    const inserted: OpenRow[] = await this.db.query(
-      `WITH v AS (
+    const sql = `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
            $6::text[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::jsonb[], $12::jsonb[],
            $13::text[], $14::text[], $15::int[], $16::bigint[], $17::bigint[], $18::bytea[],
-           $19::jsonb[], $20::int[], $21::text[])
+           $19::jsonb[], $20::int[], $21::text[], $22::boolean[])
            WITH ORDINALITY
            AS v(id, service, handler, key, service_ty, handler_ty, exclusive, failure, input_offset,
                 input_length, headers, raw_headers, subscription, topic, partition, kafka_offset,
-                kafka_timestamp, kafka_key, retry_policy, bus_partition, dead_letter, ord)),
+                kafka_timestamp, kafka_key, retry_policy, bus_partition, dead_letter, start, ord)),
+       w AS (
+         SELECT v.*, CASE
+           WHEN v.failure IS NOT NULL THEN 'completed'
+           -- Started by its insert: what a claim would check, under the same per-key lock.
+           WHEN v.start AND (NOT v.exclusive OR NOT EXISTS (
+             SELECT 1 FROM invocations o
+              WHERE o.exclusive AND o.target_service = v.service AND o.target_key = v.key
+                AND o.status <> 'completed')) THEN 'running'
+           WHEN v.exclusive THEN 'pending'
+           ELSE 'ready' END AS status
+         FROM v),
        ins AS (
          INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
            handler_ty, exclusive, status, completion_result, completion_failure, last_failure,
            invoked_by, subscription_id, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp,
-           kafka_key, retry_policy, bus_partition, dead_letter_topic, inboxed_at, completed_at)
-         SELECT v.id, v.service, v.handler, v.key, v.service_ty, v.handler_ty, v.exclusive,
-           CASE WHEN v.failure IS NOT NULL THEN 'completed' WHEN v.exclusive THEN 'pending' ELSE 'ready' END,
-           CASE WHEN v.failure IS NOT NULL THEN 'failure' END, v.failure, v.failure,
-           'subscription', v.subscription, v.topic, v.partition, v.kafka_offset, v.kafka_timestamp,
-           v.kafka_key, v.retry_policy, v.bus_partition, v.dead_letter,
-           CASE WHEN v.exclusive THEN now() END, CASE WHEN v.failure IS NOT NULL THEN now() END
-         FROM v
+           kafka_key, retry_policy, bus_partition, dead_letter_topic, inboxed_at, completed_at,
+           epoch, lease_owner, lease_expires_at, running_at)
+         SELECT w.id, w.service, w.handler, w.key, w.service_ty, w.handler_ty, w.exclusive, w.status,
+           CASE WHEN w.failure IS NOT NULL THEN 'failure' END, w.failure, w.failure,
+           'subscription', w.subscription, w.topic, w.partition, w.kafka_offset, w.kafka_timestamp,
+           w.kafka_key, w.retry_policy, w.bus_partition, w.dead_letter,
+           CASE WHEN w.exclusive THEN now() END, CASE WHEN w.failure IS NOT NULL THEN now() END,
+           CASE WHEN w.status = 'running' THEN 1 ELSE 0 END,
+           CASE WHEN w.status = 'running' THEN $24 END,
+           CASE WHEN w.status = 'running' THEN now() + $25 * interval '1 millisecond' END,
+           CASE WHEN w.status = 'running' THEN now() END
+         FROM w
          -- seq follows arrival order: it is the per-key execution order.
-         ORDER BY v.ord
+         ORDER BY w.ord
          ON CONFLICT (id) DO NOTHING
-         RETURNING ${OPEN_COLUMNS}),
+         RETURNING ${OPEN_COLUMNS}, epoch),
        payloads AS (
          INSERT INTO invocation_payloads (id, input, headers, raw_headers)
          SELECT v.id,
-           CASE WHEN v.input_length >= 0 THEN substring($22::bytea FROM v.input_offset FOR v.input_length) END,
+           CASE WHEN v.input_length >= 0 THEN substring($23::bytea FROM v.input_offset FOR v.input_length) END,
            v.headers, v.raw_headers
          FROM v JOIN ins ON ins.id = v.id
          ON CONFLICT (id) DO NOTHING)
-       SELECT * FROM ins`,
-      [
-        cols.id,
-        cols.service,
-        cols.handler,
-        cols.key,
-        cols.serviceTy,
-        cols.handlerTy,
-        cols.exclusive,
-        cols.failure,
-        cols.inputOffset,
-        cols.inputLength,
-        cols.headers,
-        cols.rawHeaders,
-        cols.subscription,
-        cols.topic,
-        cols.partition,
-        cols.offset,
-        cols.timestamp,
-        cols.kafkaKey,
-        cols.retryPolicy,
-        cols.busPartition,
-        cols.deadLetter,
-        Buffer.concat(inputs, inputBytes),
-      ],
-    );
-    const open = inserted.filter((r) => r.status !== 'completed').map(toOpen);
+       SELECT * FROM ins`;
+    const params = [
+      cols.id,
+      cols.service,
+      cols.handler,
+      cols.key,
+      cols.serviceTy,
+      cols.handlerTy,
+      cols.exclusive,
+      cols.failure,
+      cols.inputOffset,
+      cols.inputLength,
+      cols.headers,
+      cols.rawHeaders,
+      cols.subscription,
+      cols.topic,
+      cols.partition,
+      cols.offset,
+      cols.timestamp,
+      cols.kafkaKey,
+      cols.retryPolicy,
+      cols.busPartition,
+      cols.deadLetter,
+      cols.start,
+      Buffer.concat(inputs, inputBytes),
+      start?.owner ?? null,
+      start?.leaseMs ?? 0,
+    ];
+    const inserted: (OpenRow & { epoch: number })[] =
+      requests.size === 0
+        ? await this.db.query(sql, params)
+        : await this.db.transaction(async (tx) => {
+            await lockKeys(tx, start!.keys);
+            return tx.query(sql, params);
+          });
+    const open: OpenInvocation[] = [];
+    const started: Started[] = [];
+    for (const r of inserted) {
+      if (r.status === 'completed') continue;
+      const c = requests.get(r.id);
+      if (r.status !== 'running' || !c) {
+        open.push(toOpen(r));
+        continue;
+      }
+      started.push({
+        open: toOpen(r),
+        claimed: {
+          id: c.id,
+          epoch: r.epoch,
+          service: c.target.service,
+          handler: c.target.handler,
+          key: c.target.key,
+          exclusive: r.exclusive,
+          serviceTy: c.target.serviceTy,
+          input: c.body,
+          headers: handlerHeaders(c),
+          rawHeaders: Object.keys(c.rawHeaders).length > 0 ? c.rawHeaders : null,
+          retryCount: 0,
+          retryPolicy: c.retryPolicy ?? null,
+          deadLetterTopic: c.deadLetterTopic,
+        },
+      });
+    }
     if (inserted.length < arrived.length) {
       // Some commands were read before (a crash or rebalance): schedule those still open.
       const seen = new Set(inserted.map((r) => r.id));
       const again = cols.id.filter((id) => !seen.has(id));
       open.push(...(await this.open(again)));
     }
-    return open;
+    return { open, started };
   }
 
   /** The open invocations among `ids`. */

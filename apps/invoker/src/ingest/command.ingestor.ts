@@ -10,12 +10,18 @@ import {
   BusMessageError,
   decodeBusRecord,
   InvocationControl,
+  isExclusive,
   KafkajsBatchConsumer,
   RecordBatch,
   BatchContext,
 } from '@tributary/shared';
 import { InvocationExecutor, SCHEDULER } from '../execution/invocation.executor';
-import { ArrivedCommand, InvocationStore } from '../execution/invocation.store';
+import {
+  ArrivedCommand,
+  DirectStart,
+  Inserted,
+  InvocationStore,
+} from '../execution/invocation.store';
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 
@@ -34,6 +40,8 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   private owned = new Set<number>();
   private syncing: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Commands being started by inserts in progress (they hold concurrency not yet in flight). */
+  private reserved = 0;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -104,6 +112,41 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /**
+   * The commands that can start as they are inserted, without waiting for a claim: as many as the
+   * free concurrency allows, and of an exclusive key only the first, and only if no invocation of
+   * that key is open here (the insert checks Postgres as well, under the key's lock).
+   */
+  private directStart(commands: ArrivedCommand[]): DirectStart | undefined {
+    // Batches of several partitions are inserted at once: count what the others are starting.
+    let free = this.scheduler.free - this.reserved;
+    if (free <= 0) return undefined;
+    const ids = new Set<string>();
+    const keys: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const { command: c } of commands) {
+      if (free <= 0) break;
+      if (c.failure !== null) continue;
+      const { service, key, serviceTy, handlerTy } = c.target;
+      if (isExclusive(serviceTy, handlerTy)) {
+        const k = `${service}\u0000${key}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        if (!this.scheduler.idleKey(service, key)) continue;
+        keys.push([service, key]);
+      }
+      ids.add(c.id);
+      free--;
+    }
+    if (ids.size === 0) return undefined;
+    return {
+      ids,
+      owner: this.executor.owner,
+      leaseMs: this.executor.leaseTtlMs,
+      keys,
+    };
+  }
+
   private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
     // A batch of a newly assigned partition waits for that partition's open invocations to load.
     await this.syncing;
@@ -128,9 +171,26 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         );
       }
     }
-    const open = await this.store.insert(commands);
+    const owned = this.owned.has(batch.partition);
+    const claimedAt = Date.now();
+    const start = owned && !this.stopping ? this.directStart(commands) : undefined;
+    this.reserved += start?.ids.size ?? 0;
+    let inserted: Inserted;
+    try {
+      inserted = await this.store.insert(commands, start);
+    } finally {
+      this.reserved -= start?.ids.size ?? 0;
+    }
+    const { open, started } = inserted;
     this.metrics.commandsIngested.inc(commands.length);
-    if (this.owned.has(batch.partition)) this.scheduler.upsert(open);
+    if (owned) this.scheduler.upsert(open);
+    if (started.length > 0) {
+      this.scheduler.started(started.map((s) => s.open));
+      await this.executor.run(
+        started.map((s) => s.claimed),
+        claimedAt,
+      );
+    }
     for (const control of controls) await this.executor.control(control.id, control.action);
     this.executor.pump();
   }

@@ -71,6 +71,27 @@ export class InvocationScheduler {
     }
   }
 
+  /** Concurrency not yet used: what `take` could hand out now. */
+  get free(): number {
+    return Math.max(0, this.concurrency - this.inFlight.size);
+  }
+
+  /** No open invocation of this key is known here. */
+  idleKey(service: string, key: string): boolean {
+    return !this.keyQueues.has(`${service}\u0000${key}`);
+  }
+
+  /** Invocations that started when they were inserted: in flight until `finish`. */
+  started(invocations: OpenInvocation[]): void {
+    for (const inv of invocations) {
+      if (this.slots.has(inv.id)) continue;
+      const slot: Slot = { inv: { ...inv }, queued: null };
+      this.slots.set(inv.id, slot);
+      if (inv.exclusive) this.addToKeyQueue(slot.inv);
+      this.inFlight.add(inv.id);
+    }
+  }
+
   /** Invocations to start now, at most the free concurrency; they are in flight until `finish`. */
   take(): OpenInvocation[] {
     const now = this.now();
