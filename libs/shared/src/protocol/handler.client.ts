@@ -59,9 +59,13 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 interface Target {
   origin: string;
+  /** `origin` parsed, for node:http. */
+  url: URL;
   path: string;
   href: string;
 }
+
+const MAX_CACHED_TARGETS = 10_000;
 
 interface SendRequest extends Target {
   method: 'GET' | 'POST';
@@ -94,6 +98,7 @@ export class HandlerClient {
   private readonly http: http.Agent;
   private readonly https: https.Agent;
   private readonly connectTimeoutMs: number;
+  private readonly targets = new Map<string, Target>();
 
   constructor(options: HandlerClientOptions = {}) {
     const agentOptions = {
@@ -133,8 +138,7 @@ export class HandlerClient {
     request: InvocationRequest,
     options: InvokeOptions = {},
   ): Promise<InvokeOutcome> {
-    const path = `/invoke/${encodeURIComponent(request.service)}/${encodeURIComponent(request.handler)}`;
-    const target = resolveTarget(deploymentUri, path);
+    const target = this.invokeTarget(deploymentUri, request.service, request.handler);
     const body = Buffer.from(JSON.stringify(request));
     const headers = {
       ...options.extraHeaders,
@@ -157,6 +161,19 @@ export class HandlerClient {
     }
   }
 
+  /** Resolved once per deployment and handler: the URL parsing is not per call. */
+  private invokeTarget(deploymentUri: string, service: string, handler: string): Target {
+    const cacheKey = `${deploymentUri}\u0000${service}\u0000${handler}`;
+    let target = this.targets.get(cacheKey);
+    if (!target) {
+      const path = `/invoke/${encodeURIComponent(service)}/${encodeURIComponent(handler)}`;
+      target = resolveTarget(deploymentUri, path);
+      if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
+      this.targets.set(cacheKey, target);
+    }
+    return target;
+  }
+
   /** Closes every pooled connection. */
   async close(): Promise<void> {
     this.http.destroy();
@@ -171,7 +188,7 @@ export class HandlerClient {
    */
   private send(req: SendRequest): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
-      const url = new URL(req.origin);
+      const url = req.url;
       const secure = url.protocol === 'https:';
       let problem: TransportProblem | undefined;
       let timer: NodeJS.Timeout | undefined;
@@ -250,7 +267,7 @@ function resolveTarget(uri: string, suffix: string): Target {
     throw new TypeError(`unsupported scheme '${url.protocol}' in '${uri}': use http or https`);
   }
   const path = url.pathname.replace(/\/+$/, '') + suffix;
-  return { origin: url.origin, path, href: url.origin + path };
+  return { origin: url.origin, url: new URL(url.origin), path, href: url.origin + path };
 }
 
 function discoveryTarget(uri: string): Target {
