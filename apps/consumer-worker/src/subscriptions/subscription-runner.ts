@@ -52,7 +52,9 @@ export class SubscriptionRunner {
       ...spec.consumer,
       groupId: spec.groupId,
       topics: [spec.topic],
-      partitionsConsumedConcurrently: 4,
+      // At least the partitions one member holds: kafkajs fetches again only after every batch
+      // of a fetch is handled, so with fewer, a fetch's batches are handled in several rounds.
+      partitionsConsumedConcurrently: 64,
     });
     this.consumer.onRebalance(() => deps.metrics.rebalances.inc({ subscription: spec.id }));
     try {

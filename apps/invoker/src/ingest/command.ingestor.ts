@@ -19,8 +19,8 @@ import { InvocationExecutor, SCHEDULER } from '../execution/invocation.executor'
 import {
   ArrivedCommand,
   DirectStart,
-  Inserted,
   InvocationStore,
+  OpenInvocation,
 } from '../execution/invocation.store';
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
@@ -56,7 +56,9 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       fromBeginning: true,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      partitionsConsumedConcurrently: 8,
+      // At least the bus partitions (16 by default): kafkajs fetches again only after every
+      // batch of a fetch is handled, so with fewer, a fetch's batches are handled in rounds.
+      partitionsConsumedConcurrently: 64,
     });
     this.consumer.onRebalance(() => {
       this.syncing = this.syncing
@@ -109,6 +111,62 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         );
         await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * attempt)));
       }
+    }
+  }
+
+  private pendingInserts: {
+    commands: ArrivedCommand[];
+    start?: DirectStart;
+    resolve: (open: OpenInvocation[]) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+
+  /**
+   * The batches of one fetch are handled concurrently: their commands go into one INSERT (one
+   * pool connection, one commit) rather than one each, leaving the pool to claims and finishes.
+   * Each batch gets back its own open invocations; the ones the insert started run from here.
+   */
+  private insertTogether(
+    commands: ArrivedCommand[],
+    start?: DirectStart,
+  ): Promise<OpenInvocation[]> {
+    if (commands.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ commands, start, resolve, reject });
+      if (this.pendingInserts.length === 1) setImmediate(() => void this.flushInserts());
+    });
+  }
+
+  private async flushInserts(): Promise<void> {
+    const items = this.pendingInserts;
+    this.pendingInserts = [];
+    const starts = items.flatMap((i) => (i.start ? [i.start] : []));
+    const start: DirectStart | undefined =
+      starts.length === 0
+        ? undefined
+        : {
+            ids: new Set(starts.flatMap((s) => [...s.ids])),
+            owner: this.executor.owner,
+            leaseMs: this.executor.leaseTtlMs,
+            keys: starts.flatMap((s) => s.keys),
+          };
+    const claimedAt = Date.now();
+    try {
+      const { open, started } = await this.store.insert(
+        items.flatMap((i) => i.commands),
+        start,
+      );
+      if (started.length > 0) {
+        this.scheduler.started(started.map((s) => s.open));
+        await this.executor.run(
+          started.map((s) => s.claimed),
+          claimedAt,
+        );
+      }
+      const byId = new Map(open.map((o) => [o.id, o]));
+      for (const i of items) i.resolve(i.commands.flatMap((c) => byId.get(c.command.id) ?? []));
+    } catch (err) {
+      for (const i of items) i.reject(err);
     }
   }
 
@@ -172,25 +230,16 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     const owned = this.owned.has(batch.partition);
-    const claimedAt = Date.now();
     const start = owned && !this.stopping ? this.directStart(commands) : undefined;
     this.reserved += start?.ids.size ?? 0;
-    let inserted: Inserted;
+    let open: OpenInvocation[];
     try {
-      inserted = await this.store.insert(commands, start);
+      open = await this.insertTogether(commands, start);
     } finally {
       this.reserved -= start?.ids.size ?? 0;
     }
-    const { open, started } = inserted;
     this.metrics.commandsIngested.inc(commands.length);
     if (owned) this.scheduler.upsert(open);
-    if (started.length > 0) {
-      this.scheduler.started(started.map((s) => s.open));
-      await this.executor.run(
-        started.map((s) => s.claimed),
-        claimedAt,
-      );
-    }
     for (const control of controls) await this.executor.control(control.id, control.action);
     this.executor.pump();
   }

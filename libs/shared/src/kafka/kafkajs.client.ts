@@ -76,6 +76,12 @@ export class KafkajsBatchConsumer implements BatchConsumer {
   private readonly consumer: Consumer;
   private assigned: PartitionAssignment[] = [];
   private readonly rebalanceListeners: (() => void)[] = [];
+  private readonly pendingCommits = new Map<
+    string,
+    { topic: string; partition: number; offset: string }
+  >();
+  private committing?: Promise<void>;
+  private readonly logger = new Logger('kafka');
 
   constructor(
     kafka: Kafka,
@@ -135,16 +141,41 @@ export class KafkajsBatchConsumer implements BatchConsumer {
         );
         const last = batch.lastOffset();
         payload.resolveOffset(last);
-        // Commit only what the handler finished: the next offset after the batch.
-        await this.consumer.commitOffsets([
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: (BigInt(last) + 1n).toString(),
-          },
-        ]);
+        // Commit only what the handler finished: the next offset after the batch. Not awaited:
+        // kafkajs fetches again only once every batch of the last fetch returned, so a commit
+        // round trip per batch here would hold up every partition's next records.
+        this.queueCommit({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: (BigInt(last) + 1n).toString(),
+        });
       },
     });
+  }
+
+  /**
+   * Commits in the background: the latest offset per partition, one OffsetCommit in flight
+   * (coalescing what queued meanwhile), so commits of one partition stay in order. A failed
+   * commit (partitions lost in a rebalance, broker away) only means those records are read
+   * again, and their commands carry the same ids.
+   */
+  private queueCommit(o: { topic: string; partition: number; offset: string }): void {
+    this.pendingCommits.set(`${o.topic}|${o.partition}`, o);
+    this.committing ??= this.flushCommits();
+  }
+
+  private async flushCommits(): Promise<void> {
+    try {
+      while (this.pendingCommits.size > 0) {
+        const offsets = [...this.pendingCommits.values()];
+        this.pendingCommits.clear();
+        await this.consumer
+          .commitOffsets(offsets)
+          .catch((err: unknown) => this.logger.warn(`committing offsets failed: ${String(err)}`));
+      }
+    } finally {
+      this.committing = undefined;
+    }
   }
 
   assignment(): PartitionAssignment[] {
@@ -164,11 +195,15 @@ export class KafkajsBatchConsumer implements BatchConsumer {
   }
 
   async stop(): Promise<void> {
-    // disconnect() stops fetching, lets the running eachBatch finish (and commit), then leaves.
+    // disconnect() stops fetching, lets the running eachBatch finish, then leaves.
+    await this.committing;
     await this.consumer.disconnect();
     this.assigned = [];
   }
 }
+
+/** Bytes of record values merged into one produce request at most. */
+const MAX_MERGED_BYTES = 4 * 1024 * 1024;
 
 function toMessage(r: OutgoingRecord) {
   return {
@@ -202,15 +237,46 @@ export class KafkajsProducer implements RecordProducer {
     return this.connected;
   }
 
-  async send(topic: string, records: OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.connect();
-    await this.producer.send({
-      topic,
-      acks: -1,
-      compression: CompressionTypes.None,
-      messages: records.map(toMessage),
+  private queued: { topic: string; records: OutgoingRecord[]; done: (err?: Error) => void }[] = [];
+  private queuedBytes = 0;
+
+  /**
+   * Sends issued in the same turn of the event loop (the batches of one fetch, handled
+   * concurrently) go out together in one produce request rather than one request each, which
+   * the broker would answer one after the other on this connection. Each caller's promise
+   * settles with the request.
+   */
+  send(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const bytes = records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
+      // Merged, but not beyond what one caller may send at once (the bus's message limit).
+      if (this.queued.length > 0 && this.queuedBytes + bytes > MAX_MERGED_BYTES) {
+        void this.flushQueued();
+      }
+      this.queued.push({ topic, records, done: (err) => (err ? reject(err) : resolve()) });
+      this.queuedBytes += bytes;
+      if (this.queued.length === 1) setImmediate(() => void this.flushQueued());
     });
+  }
+
+  private async flushQueued(): Promise<void> {
+    const items = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (items.length === 0) return;
+    try {
+      await this.connect();
+      await this.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: items.map((i) => ({ topic: i.topic, messages: i.records.map(toMessage) })),
+      });
+      for (const i of items) i.done();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const i of items) i.done(error);
+    }
   }
 
   async sendMany(batches: { topic: string; records: OutgoingRecord[] }[]): Promise<void> {
