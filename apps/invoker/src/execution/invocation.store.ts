@@ -161,7 +161,10 @@ export class InvocationStore {
       deadLetter: [] as (string | null)[],
       start: [] as boolean[],
     };
-    const requests = new Map<string, ArrivedCommand['command']>();
+    const requests = new Map<
+      string,
+      { command: ArrivedCommand['command']; headers: Record<string, string> }
+    >();
     const inputs: Buffer[] = [];
     let inputBytes = 0;
     for (const { command: c, busPartition } of arrived) {
@@ -181,7 +184,8 @@ export class InvocationStore {
         inputs.push(c.body);
         inputBytes += c.body.length;
       }
-      cols.headers.push(JSON.stringify(handlerHeaders(c)));
+      const headers = handlerHeaders(c);
+      cols.headers.push(JSON.stringify(headers));
       cols.rawHeaders.push(
         Object.keys(c.rawHeaders).length > 0 ? JSON.stringify(c.rawHeaders) : null,
       );
@@ -196,7 +200,7 @@ export class InvocationStore {
       cols.deadLetter.push(c.deadLetterTopic);
       const starts = start?.ids.has(c.id) ?? false;
       cols.start.push(starts);
-      if (starts) requests.set(c.id, c);
+      if (starts) requests.set(c.id, { command: c, headers });
     }
     const sql = `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -284,11 +288,12 @@ export class InvocationStore {
     const started: Started[] = [];
     for (const r of inserted) {
       if (r.status === 'completed') continue;
-      const c = requests.get(r.id);
-      if (r.status !== 'running' || !c) {
+      const request = requests.get(r.id);
+      if (r.status !== 'running' || !request) {
         open.push(toOpen(r));
         continue;
       }
+      const c = request.command;
       started.push({
         open: toOpen(r),
         claimed: {
@@ -300,7 +305,7 @@ export class InvocationStore {
           exclusive: r.exclusive,
           serviceTy: c.target.serviceTy,
           input: c.body,
-          headers: handlerHeaders(c),
+          headers: request.headers,
           rawHeaders: Object.keys(c.rawHeaders).length > 0 ? c.rawHeaders : null,
           retryCount: 0,
           retryPolicy: c.retryPolicy ?? null,
