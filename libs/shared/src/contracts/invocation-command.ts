@@ -86,8 +86,29 @@ export interface EncodedBusRecord {
 
 export function encodeBusMessage(message: BusMessage): EncodedBusRecord {
   if (message.type === 'control') return { value: Buffer.from(JSON.stringify(message)) };
-  const { body, ...fields } = message;
-  return { value: body, headers: { [COMMAND_HEADER]: JSON.stringify(fields) } };
+  return { value: message.body, headers: { [COMMAND_HEADER]: encodeCommandFields(message) } };
+}
+
+/**
+ * The JSON of a command's fields but the body, in declaration order. Spelled out rather than
+ * `const { body, ...fields } = command`: this runs once per record, and the object rest copy was
+ * slower than listing the fields.
+ */
+export function encodeCommandFields(c: InvocationCommand): string {
+  const fields: Omit<InvocationCommand, 'body'> = {
+    type: c.type,
+    v: c.v,
+    id: c.id,
+    subscriptionId: c.subscriptionId,
+    target: c.target,
+    record: c.record,
+    headers: c.headers,
+    rawHeaders: c.rawHeaders,
+    failure: c.failure,
+    retryPolicy: c.retryPolicy,
+    deadLetterTopic: c.deadLetterTopic,
+  };
+  return JSON.stringify(fields);
 }
 
 /** Decodes a bus record: an invocation command (header + raw value) or a control message. */

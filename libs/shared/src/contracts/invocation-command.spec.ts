@@ -1,0 +1,46 @@
+import {
+  COMMAND_HEADER,
+  decodeBusRecord,
+  encodeBusMessage,
+  InvocationCommand,
+} from './invocation-command';
+
+const command = (over: Partial<InvocationCommand> = {}): InvocationCommand => ({
+  type: 'invoke',
+  v: 1,
+  id: 'inv_11jMTUIA13DVbml8tgUT1qRH9SnzPcMyqE',
+  subscriptionId: 'sub_17dIxfx6WtqJgknUTtNq7v3',
+  target: {
+    service: 'Cart',
+    handler: 'add',
+    key: 'clé "1"\n',
+    serviceTy: 'VIRTUAL_OBJECT',
+    handlerTy: 'EXCLUSIVE',
+  },
+  record: { topic: 'orders', partition: 3, offset: '42', timestamp: '1764420000123', key: 'AAE=' },
+  headers: { traceparent: '00-abc', 'x-ü': 'ü' },
+  rawHeaders: { blob: '//4=' },
+  body: Buffer.from([0, 1, 2, 255]),
+  failure: null,
+  retryPolicy: { 'max-attempts': 3 },
+  deadLetterTopic: 'orders.dlq',
+  ...over,
+});
+
+describe('bus message encoding', () => {
+  it('puts every field but the body in the command header, as JSON in declaration order', () => {
+    for (const c of [command(), command({ failure: 'bad', body: null, retryPolicy: null })]) {
+      const { body, ...fields } = c;
+      const encoded = encodeBusMessage(c);
+      expect(encoded.value).toBe(body);
+      expect(encoded.headers?.[COMMAND_HEADER]).toBe(JSON.stringify(fields));
+    }
+  });
+
+  it('round-trips a command through decodeBusRecord', () => {
+    const c = command();
+    const encoded = encodeBusMessage(c);
+    const headers = { [COMMAND_HEADER]: Buffer.from(encoded.headers![COMMAND_HEADER]) };
+    expect(decodeBusRecord(encoded.value, headers)).toEqual(c);
+  });
+});
