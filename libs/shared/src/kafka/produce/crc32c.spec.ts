@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { crc32c } from './crc32c';
+import { crc32c, crc32cIsNative, crc32cJs } from './crc32c';
 
 // kafkajs' own implementation, a byte at a time: the reference.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 
-describe('crc32c', () => {
+describe.each([
+  ['crc32c', crc32c],
+  ['crc32cJs (the fallback)', crc32cJs],
+])('%s', (_, crc32c) => {
   it('gives the standard check value', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(0))).toBe(0);
@@ -34,4 +37,8 @@ describe('crc32c', () => {
       expect(crc32c(bytes, start, end)).toBe(kafkajsCrc32c(bytes.subarray(start, end)));
     }
   });
+});
+
+it('uses the native CRC32C where its binary is installed (it is on Linux x64)', () => {
+  if (process.platform === 'linux' && process.arch === 'x64') expect(crc32cIsNative).toBe(true);
 });

@@ -1,8 +1,9 @@
 /**
- * CRC32C (Castagnoli), the checksum of a Kafka record batch, "sliced by 8": eight lookup tables
- * let the loop consume eight bytes per step instead of one. kafkajs computes it a byte at a time,
- * which was about 8% of the consumer worker's CPU; this is several times faster, in plain
- * JavaScript (no native module to build or download).
+ * CRC32C (Castagnoli), the checksum of a Kafka record batch. kafkajs computes it in JavaScript a
+ * byte at a time, about 8% of the consumer worker's CPU. Here: `@node-rs/crc32` (the CPU's CRC32
+ * instruction; prebuilt binaries shipped as per-platform npm packages, nothing built or downloaded
+ * at install) where its binary loads, about 7x faster again than the JavaScript fallback, which is
+ * "sliced by 8": eight lookup tables let the loop consume eight bytes per step instead of one.
  */
 
 const POLYNOMIAL = 0x82f63b78; // reversed 0x1EDC6F41
@@ -24,8 +25,8 @@ const TABLES = (() => {
   return t;
 })();
 
-/** CRC32C of `bytes[start, end)`, as an unsigned 32-bit number. */
-export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/** CRC32C of `bytes[start, end)`, as an unsigned 32-bit number, in JavaScript. */
+export function crc32cJs(bytes: Uint8Array, start = 0, end = bytes.length): number {
   const t = TABLES;
   let crc = -1;
   let i = start;
@@ -44,3 +45,27 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number
   for (; i < end; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }
+
+type Crc32c = (input: Uint8Array) => number;
+
+function loadNative(): Crc32c | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional at run time
+    const { crc32c: native } = require('@node-rs/crc32') as { crc32c: Crc32c };
+    return native(Buffer.from('123456789')) === 0xe3069283 ? native : null;
+  } catch {
+    return null; // no binary for this platform: the JavaScript version
+  }
+}
+
+const native = loadNative();
+
+/** Whether `crc32c` uses the native implementation. */
+export const crc32cIsNative = native !== null;
+
+/** CRC32C of `bytes[start, end)`, as an unsigned 32-bit number. */
+export const crc32c: (bytes: Uint8Array, start?: number, end?: number) => number =
+  native === null
+    ? crc32cJs
+    : (bytes, start = 0, end = bytes.length) =>
+        native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
