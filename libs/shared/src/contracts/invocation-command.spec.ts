@@ -37,6 +37,41 @@ describe('bus message encoding', () => {
     }
   });
 
+  it('writes exactly JSON.stringify of the fields for random commands of alternating subscriptions', () => {
+    const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
+    const text = () =>
+      Array.from({ length: Math.floor(Math.random() * 12) }, () =>
+        pick(['a', '"', '\\', '\n', '\u0000', 'é', '\u{1F600}', '\ud800', '<', '/']),
+      ).join('');
+    for (let i = 0; i < 2_000; i++) {
+      const c = command({
+        id: `inv_1${text()}`,
+        subscriptionId: pick(['sub_a', 'sub_b', text()]),
+        target: {
+          service: pick(['Cart', text()]),
+          handler: pick(['add', text()]),
+          key: text(),
+          serviceTy: pick(['SERVICE', 'VIRTUAL_OBJECT', 'WORKFLOW'] as const),
+          handlerTy: pick([null, 'EXCLUSIVE', 'SHARED', 'WORKFLOW'] as const),
+        },
+        record: {
+          topic: pick(['orders', 'payments', text()]),
+          partition: pick([0, 7, 123]),
+          offset: String(i),
+          timestamp: pick(['1764420000123', '-1']),
+          key: pick([null, 'AAE=', text()]),
+        },
+        headers: pick<Record<string, string>>([{}, { a: text() }, { [text()]: 'x', b: 'y' }]),
+        rawHeaders: pick<Record<string, string>>([{}, { blob: '//4=' }]),
+        failure: pick([null, text()]),
+        retryPolicy: pick([null, {}, { 'max-attempts': 3, 'initial-interval': text() }]),
+        deadLetterTopic: pick([null, 'dlq', text()]),
+      });
+      const { body: _, ...fields } = c;
+      expect(encodeBusMessage(c).headers?.[COMMAND_HEADER]).toBe(JSON.stringify(fields));
+    }
+  });
+
   it('round-trips a command through decodeBusRecord', () => {
     const c = command();
     const encoded = encodeBusMessage(c);
