@@ -98,7 +98,7 @@ export function canEncodeFast(args: ProduceRequestArgs): boolean {
         }
         if (m.headers == null) continue;
         if (typeof m.headers !== 'object') return false;
-        for (const name in m.headers) {
+        for (const name of Object.keys(m.headers)) {
           const h = m.headers[name];
           if (Array.isArray(h) ? !h.every(isBytes) : !isBytes(h)) return false;
         }
@@ -140,9 +140,12 @@ function writeBytes(buf: Buffer, pos: number, v: Buffer | string, length: number
   return pos + length;
 }
 
-function headerEntries(headers: ProduceMessage['headers']): [string, Buffer | string][] {
+/** The headers as kafkajs lists them: own keys in order, an array value giving one per item. */
+function headerEntries(
+  headers: NonNullable<ProduceMessage['headers']>,
+): [string, Buffer | string][] {
   const entries: [string, Buffer | string][] = [];
-  for (const name in headers) {
+  for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (Array.isArray(value)) for (const v of value) entries.push([name, v as Buffer | string]);
     else entries.push([name, value as Buffer | string]);
