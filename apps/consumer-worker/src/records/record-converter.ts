@@ -38,6 +38,7 @@ function poisonReason(
   spec: SubscriptionSpec,
   record: IncomingRecord,
   maxRecordBytes: number,
+  keyText: string | undefined,
 ): string | null {
   if (spec.target.serviceTy === null) {
     return `handler '${spec.target.service}/${spec.target.handler}' is not registered (was its deployment removed?); the record was not delivered`;
@@ -45,11 +46,7 @@ function poisonReason(
   if (record.sizeBytes > maxRecordBytes) {
     return `record of ${record.sizeBytes} bytes exceeds the limit of ${maxRecordBytes} bytes (worker.max-record-bytes); the payload was not stored`;
   }
-  if (
-    spec.target.serviceTy !== 'SERVICE' &&
-    record.key !== null &&
-    decodeUtf8(record.key) === undefined
-  ) {
+  if (spec.target.serviceTy !== 'SERVICE' && record.key !== null && keyText === undefined) {
     return `The Kafka record key must be valid UTF-8 to address a ${spec.target.serviceTy === 'WORKFLOW' ? 'workflow' : 'virtual object'}: key bytes (base64) ${record.key.toString('base64')}`;
   }
   return null;
@@ -66,8 +63,10 @@ export function toInvocationCommand(
   maxRecordBytes: number,
 ): InvocationCommand {
   const id = invocationIdForRecord(spec.id, record.topic, record.partition, record.offset);
-  const failure = poisonReason(spec, record, maxRecordBytes);
   const keyed = spec.target.serviceTy === 'VIRTUAL_OBJECT' || spec.target.serviceTy === 'WORKFLOW';
+  // The key's text is needed only to address an object or workflow: decoded once, here.
+  const keyText = keyed && record.key !== null ? decodeUtf8(record.key) : undefined;
+  const failure = poisonReason(spec, record, maxRecordBytes, keyText);
   const { headers, rawHeaders } = splitHeaders(record);
   return {
     type: 'invoke',
@@ -77,7 +76,7 @@ export function toInvocationCommand(
     target: {
       service: spec.target.service,
       handler: spec.target.handler,
-      key: keyed && failure === null && record.key !== null ? strictUtf8.decode(record.key) : '',
+      key: failure === null && keyText !== undefined ? keyText : '',
       serviceTy: spec.target.serviceTy ?? 'SERVICE',
       handlerTy: spec.target.handlerTy,
     },
@@ -100,8 +99,10 @@ export function toInvocationCommand(
 /** The bus record of a command, keyed so that one object key's commands stay in order. */
 export function toBusRecord(command: InvocationCommand): OutgoingRecord {
   const keyed = command.failure === null && command.target.serviceTy !== 'SERVICE';
+  const { value, headers } = encodeBusMessage(command);
   return {
     key: orderingKey(command.target.service, command.target.key, command.id, keyed),
-    ...encodeBusMessage(command),
+    value,
+    headers,
   };
 }

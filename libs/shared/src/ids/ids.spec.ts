@@ -18,6 +18,8 @@ describe('ids', () => {
 
   it('derives the same invocation id from the same record coordinates', () => {
     const a = invocationIdForRecord('sub_1', 'orders', 3, '42');
+    // Pinned: ids already stored must keep matching the records they came from.
+    expect(a).toBe('inv_11jMTUIA13DVbml8tgUT1qRH9SnzPcMyqE');
     expect(a).toBe(invocationIdForRecord('sub_1', 'orders', 3, '42'));
     expect(isIdOfKind('inv', a)).toBe(true);
     expect(a).not.toBe(invocationIdForRecord('sub_1', 'orders', 3, '43'));
@@ -51,6 +53,13 @@ describe('base62', () => {
         Math.floor(Math.random() * 256),
       );
       expect(base62(bytes, 33)).toBe(reference(bytes, 33));
+    }
+    // every length, leading zero bytes, and inputs longer than the scratch space
+    for (let length = 0; length <= 120; length++) {
+      const bytes = Uint8Array.from({ length }, (_, j) =>
+        j < length % 4 ? 0 : Math.floor(Math.random() * 256),
+      );
+      for (const width of [0, 22, 33]) expect(base62(bytes, width)).toBe(reference(bytes, width));
     }
     expect(base62(new Uint8Array(24).fill(255), 33)).toBe(
       reference(new Uint8Array(24).fill(255), 33),
