@@ -16,6 +16,7 @@ import { createTestSchema, TestSchema } from '../../test/support/database';
 import { BENCH_BROKERS } from '../lib/kafka';
 import {
   BenchProcess,
+  buildTributaryApps,
   freePort,
   healthy,
   ROOT,
@@ -163,8 +164,9 @@ function expectCreated(what: string, res: { status: number; body: unknown }): vo
 }
 
 /**
- * Tributary: admin-api, consumer-worker and invoker, one process each from their TypeScript
- * sources, on their own Postgres schema and bus topics; the handlers (written with
+ * Tributary: admin-api, consumer-worker and invoker, one process each, compiled (`npm run build`,
+ * once per bench process) and with their production node flags, on their own Postgres schema and
+ * bus topics; the handlers (written with
  * @tributary/sdk) in a fourth process. Registered and subscribed through the admin API.
  */
 export class TributarySystem extends Spawned implements System {
@@ -177,6 +179,7 @@ export class TributarySystem extends Spawned implements System {
   private readonly subscriptions: string[] = [];
 
   async start(): Promise<void> {
+    buildTributaryApps(); // before anything is timed; a no-op after the first time
     this.schema = await createTestSchema('bench_cmp');
     this.ds = await this.schema.migrated();
     // Development aid for experiments on the bench's own schema (e.g. dropping an index); unset
@@ -239,7 +242,14 @@ export class TributarySystem extends Spawned implements System {
     const res = await postJson(`${this.adminUrl}/subscriptions`, {
       source: `kafka://local/${topic}`,
       sink: `service://${SERVICES[workload.sink]}/${HANDLER}`,
-      options: { 'auto.offset.reset': 'earliest' },
+      options: {
+        'auto.offset.reset': 'earliest',
+        // Development aid for experiments (e.g. '{"fetch.max.bytes": "1048576"}'); unset normally.
+        ...(JSON.parse(process.env.BENCH_TRIBUTARY_SUBSCRIPTION_OPTIONS ?? '{}') as Record<
+          string,
+          string
+        >),
+      },
     });
     expectCreated('POST /subscriptions', res);
     const id = res.body.id as string;

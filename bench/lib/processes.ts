@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,14 +106,64 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions = {})
   };
 }
 
-/** Runs one Tributary app from its TypeScript sources, as the integration tests do. */
-export function spawnTributaryApp(
-  app: 'admin-api' | 'consumer-worker' | 'invoker',
-  opts: SpawnOptions = {},
-): BenchProcess {
-  return spawnNode(app, path.join(ROOT, `apps/${app}/src/main.ts`), {
+export type TributaryApp = 'admin-api' | 'consumer-worker' | 'invoker';
+
+/** The heap bounds every app runs with in production (Dockerfile `NODE_OPTIONS`). */
+const HEAP_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
+
+/**
+ * Node flags each app runs with, as in production: keep in step with the Dockerfile and
+ * docs/operations.md ("Memory"). A smaller old space makes V8 collect sooner instead of letting
+ * garbage grow towards its default limit (about 4 GiB here); the apps' live heaps stay well under
+ * it. A smaller young generation (8 MiB semi-spaces instead of 16) saves another ~20 MiB each.
+ * Both make V8 collect more often, i.e. cost CPU per event (figures in docs/operations.md).
+ */
+export const TRIBUTARY_NODE_FLAGS: Record<TributaryApp, string[]> = {
+  'admin-api': HEAP_FLAGS,
+  'consumer-worker': HEAP_FLAGS,
+  invoker: HEAP_FLAGS,
+};
+
+let built = false;
+
+/**
+ * Compiles the apps with `npm run build` (tsc to `dist/`, as the Dockerfile does), once per bench
+ * process. Always, rather than guessing whether `dist/` is stale: it takes a few seconds to a
+ * minute. Synchronous, so that `spawnTributaryApp` stays synchronous; call it early (before any
+ * timing starts) to keep it out of the figures.
+ */
+export function buildTributaryApps(): void {
+  if (built) return;
+  const started = performance.now();
+  process.stderr.write('building the Tributary apps (npm run build) ...\n');
+  // Under `npm run bench`, npm_execpath is npm's own CLI script; `npm` from PATH otherwise.
+  const npmCli = process.env.npm_execpath;
+  const [command, args] =
+    npmCli && /npm-cli\.js$/.test(npmCli)
+      ? [process.execPath, [npmCli, 'run', 'build']]
+      : ['npm', ['run', 'build']];
+  const res = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+  if (res.status !== 0) {
+    throw new Error(
+      `npm run build failed (${res.error?.message ?? res.signal ?? `code ${res.status}`}):\n${res.stdout}${res.stderr}`,
+    );
+  }
+  built = true;
+  process.stderr.write(
+    `built in ${((performance.now() - started) / 1000).toFixed(1)}s (dist/apps/<app>/src/main.js)\n`,
+  );
+}
+
+/**
+ * Runs one Tributary app compiled, as `npm run start:<app>` and the Dockerfile do (building first,
+ * once per bench process), with its production node flags (`TRIBUTARY_NODE_FLAGS`) followed by
+ * `opts.nodeFlags`.
+ */
+export function spawnTributaryApp(app: TributaryApp, opts: SpawnOptions = {}): BenchProcess {
+  buildTributaryApps();
+  return spawnNode(app, path.join(ROOT, `dist/apps/${app}/src/main.js`), {
     ...opts,
-    nodeFlags: ['-r', path.join(ROOT, 'scripts/register-ts.js'), ...(opts.nodeFlags ?? [])],
+    nodeFlags: [...TRIBUTARY_NODE_FLAGS[app], ...(opts.nodeFlags ?? [])],
   });
 }
 
