@@ -74,6 +74,10 @@ export function toIncomingRecord(
   };
 }
 
+/** `fetch.max.bytes` and `fetch.message.max.bytes` when a subscription does not set them. */
+export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_FETCH_PARTITION_MAX_BYTES = 512 * 1024;
+
 export class KafkajsBatchConsumer implements BatchConsumer {
   private readonly consumer: Consumer;
   private assigned: PartitionAssignment[] = [];
@@ -95,8 +99,10 @@ export class KafkajsBatchConsumer implements BatchConsumer {
       heartbeatInterval: options.heartbeatInterval ?? 3_000,
       rebalanceTimeout: options.rebalanceTimeout ?? 60_000,
       minBytes: options.minBytes,
-      maxBytes: options.maxBytes,
-      maxBytesPerPartition: options.maxBytesPerPartition,
+      // Smaller than kafkajs' defaults (10 MiB, 1 MiB): a fetch is held in memory as Buffers
+      // outside the heap; these keep a worker under 200 MiB without costing throughput.
+      maxBytes: options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_FETCH_PARTITION_MAX_BYTES,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 200,
       readUncommitted: options.readUncommitted,
       rackId: options.rackId,
