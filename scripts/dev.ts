@@ -27,11 +27,8 @@ const env = {
 const children: { name: string; proc: ChildProcess }[] = [];
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
-/** The apps' production heap bounds (as in `npm run start:*` and the Dockerfile). */
-const HEAP_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
-
-function start(name: string, script: string, flags: string[] = HEAP_FLAGS): void {
-  const proc = spawn(process.execPath, [...flags, path.join(root, script)], {
+function start(name: string, script: string): void {
+  const proc = spawn(process.execPath, [path.join(root, script)], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,7 +116,7 @@ async function main(): Promise<void> {
   await waitReady('admin-api', `${ADMIN}/health`);
   start('consumer-worker', 'dist/apps/consumer-worker/src/main.js');
   start('invoker', 'dist/apps/invoker/src/main.js');
-  start('example', 'dist/examples/handlers/main.js', []);
+  start('example', 'dist/examples/handlers/main.js');
   await Promise.all([
     waitReady('consumer-worker', 'http://127.0.0.1:9072/health'),
     waitReady('invoker', 'http://127.0.0.1:9071/health'),

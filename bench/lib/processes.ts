@@ -108,20 +108,16 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions = {})
 
 export type TributaryApp = 'admin-api' | 'consumer-worker' | 'invoker';
 
-/** The heap bounds every app runs with in production (Dockerfile `NODE_OPTIONS`). */
-const HEAP_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
-
 /**
- * Node flags each app runs with, as in production: keep in step with the Dockerfile and
- * docs/operations.md ("Memory"). A smaller old space makes V8 collect sooner instead of letting
- * garbage grow towards its default limit (about 4 GiB here); the apps' live heaps stay well under
- * it. A smaller young generation (8 MiB semi-spaces instead of 16) saves another ~20 MiB each.
- * Both make V8 collect more often, i.e. cost CPU per event (figures in docs/operations.md).
+ * Node flags each app runs with, as in production (`npm run start:*`, the Dockerfile): none. Heap
+ * bounds (`--max-old-space-size=128 --max-semi-space-size=8`) keep each app near 160 MiB but cost
+ * about 20% of S1's events/s and triple its paced p99 (docs/operations.md, "Memory"); try them
+ * with `BENCH_TRIBUTARY_NODE_FLAGS`.
  */
 export const TRIBUTARY_NODE_FLAGS: Record<TributaryApp, string[]> = {
-  'admin-api': HEAP_FLAGS,
-  'consumer-worker': HEAP_FLAGS,
-  invoker: HEAP_FLAGS,
+  'admin-api': [],
+  'consumer-worker': [],
+  invoker: [],
 };
 
 let built = false;
