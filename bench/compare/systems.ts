@@ -114,18 +114,27 @@ abstract class Spawned {
   }
 
   protected async startHandler(script: string, nodeFlags: string[], env: Record<string, string>) {
-    const handlerPort = await freePort();
-    const statsPort = await this.statsPort;
-    const proc = this.add(
-      spawnNode('handler', path.join(PROCS, script), {
-        nodeFlags: ['-r', REGISTER_TS, ...nodeFlags],
-        env: { HANDLER_PORT: String(handlerPort), STATS_PORT: String(statsPort), ...env },
-        logDir: this.opts.workDir,
-      }),
-    );
-    this.statsUrl = `http://127.0.0.1:${statsPort}`;
-    await this.waitHealthy(proc, `${this.statsUrl}/health`, 'the handler process');
-    return { proc, url: `http://127.0.0.1:${handlerPort}` };
+    for (let attempt = 1; ; attempt++) {
+      // A port found free can be taken (e.g. as the local port of an outgoing connection) before
+      // the handler listens on it: then the handler exits with EADDRINUSE and gets new ports.
+      const handlerPort = await freePort();
+      const statsPort = attempt === 1 ? await this.statsPort : await freePort();
+      const proc = this.add(
+        spawnNode('handler', path.join(PROCS, script), {
+          nodeFlags: ['-r', REGISTER_TS, ...nodeFlags],
+          env: { HANDLER_PORT: String(handlerPort), STATS_PORT: String(statsPort), ...env },
+          logDir: this.opts.workDir,
+        }),
+      );
+      this.statsUrl = `http://127.0.0.1:${statsPort}`;
+      try {
+        await this.waitHealthy(proc, `${this.statsUrl}/health`, 'the handler process');
+        return { proc, url: `http://127.0.0.1:${handlerPort}` };
+      } catch (err) {
+        if (attempt >= 3 || !proc.tail().includes('EADDRINUSE')) throw err;
+        this.procs.splice(this.procs.indexOf(proc), 1);
+      }
+    }
   }
 
   async stop(): Promise<Record<string, string | number | null>> {
