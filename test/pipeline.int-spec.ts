@@ -338,6 +338,8 @@ describe('pipeline: records to handler invocations', () => {
       'tributary_invoker_in_flight',
       'tributary_invoker_pending{key_class="exclusive"}',
       'tributary_invoker_commands_ingested_total',
+      'tributary_invoker_claims_total{path="insert",result="claimed"}',
+      'tributary_invoker_claims_total{path="handover",result="claimed"}',
     ]) {
       expect(invokerMetrics).toContain(name);
     }

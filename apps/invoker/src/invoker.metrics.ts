@@ -11,6 +11,7 @@ export class InvokerMetrics {
   readonly invocations: Gauge<'status'>;
   readonly waiting: Gauge<'key_class'>;
   readonly commandsIngested: Counter;
+  readonly claims: Counter<'path' | 'result'>;
   readonly badBusMessages: Counter;
   readonly deadLettered: Counter;
 
@@ -55,6 +56,12 @@ export class InvokerMetrics {
     this.commandsIngested = new Counter({
       name: 'tributary_invoker_commands_ingested_total',
       help: 'Invocation commands read from the bus and persisted',
+      registers,
+    });
+    this.claims = new Counter({
+      name: 'tributary_invoker_claims_total',
+      help: 'Invocations this invoker tried to take for a run, by path (insert: started by their insert; handover: claimed with the end of the one before of their key; claim: a claim transaction) and result (claimed, refused)',
+      labelNames: ['path', 'result'],
       registers,
     });
     this.badBusMessages = new Counter({

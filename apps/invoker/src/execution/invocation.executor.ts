@@ -199,6 +199,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
     );
     const byId = new Map(claimed.map((c) => [c.id, c]));
     const refused = batch.filter((i) => !byId.has(i.id));
+    this.metrics.claims.inc({ path: 'claim', result: 'claimed' }, claimed.length);
+    this.metrics.claims.inc({ path: 'claim', result: 'refused' }, refused.length);
     if (refused.length > 0) await this.refused(refused);
     await this.run(claimed, claimedAt);
   }
@@ -518,6 +520,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
           if (c) this.track(this.execute(c, state, claimedAt));
         }
         const refused = successors.filter((s) => !claimed.has(s.next.id)).map((s) => s.next);
+        this.metrics.claims.inc({ path: 'handover', result: 'claimed' }, claimed.size);
+        this.metrics.claims.inc({ path: 'handover', result: 'refused' }, refused.length);
         if (refused.length > 0)
           await this.refused(refused).catch((err: unknown) => {
             this.logger.warn(`re-reading ${refused.length} refused claims failed: ${String(err)}`);

@@ -156,6 +156,11 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         items.flatMap((i) => i.commands),
         start,
       );
+      this.metrics.claims.inc({ path: 'insert', result: 'claimed' }, started.length);
+      this.metrics.claims.inc(
+        { path: 'insert', result: 'refused' },
+        (start?.ids.size ?? 0) - started.length,
+      );
       if (started.length > 0) {
         this.scheduler.started(started.map((s) => s.open));
         await this.executor.run(
