@@ -1,8 +1,8 @@
-import { Admin, CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import { Admin, CompressionTypes, Kafka } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '../../test/support/database';
-import { createTopic, recordKey, recordValue } from '../lib/kafka';
+import { benchProducer, createTopic, recordKey, recordValue } from '../lib/kafka';
 import { readCpuSeconds, readMachineCpu, readTreeCpuSeconds } from '../lib/rss';
 import { sleep } from '../lib/wait';
 import type { HandlerStats } from './handler-stats';
@@ -148,11 +148,7 @@ export async function producePaced(
   topic: string,
   opts: { count: number; rate: number; recordBytes: number; keys: number; firstIndex: number },
 ): Promise<{ records: number; seconds: number }> {
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = benchProducer(kafka);
   await producer.connect();
   const started = performance.now();
   let sent = 0;

@@ -23,6 +23,7 @@ import {
   spawnNode,
   spawnTributaryApp,
 } from '../lib/processes';
+import { childPids } from '../lib/rss';
 import { writeBenchConfig } from '../lib/tributary';
 import { waitFor } from '../lib/wait';
 import { HANDLER, SERVICES, Workload } from './workloads';
@@ -571,19 +572,6 @@ function isRestateServer(pid: number): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('restate-server');
   } catch {
     return false;
-  }
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-        .split(' ')
-        .filter(Boolean)
-        .map(Number),
-    );
-  } catch {
-    return [];
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Admin, CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import { Admin, CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { createKafka } from '../../libs/shared/src/kafka/kafkajs.client';
 
 export const BENCH_BROKERS = (process.env.KAFKA_BOOTSTRAP ?? '127.0.0.1:9092').split(',');
@@ -52,11 +52,7 @@ export async function produceRecords(
 ): Promise<{ records: number; bytes: number; seconds: number }> {
   const batchSize = opts.batchSize ?? 1_000;
   const concurrency = opts.concurrency ?? 4;
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = benchProducer(kafka);
   await producer.connect();
   const started = performance.now();
   let next = 0;
@@ -145,4 +141,13 @@ export function localBrokerPid(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The producer that loads the benchmarks' topics: plain kafkajs, as a client outside would use. */
+export function benchProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }

@@ -99,7 +99,8 @@ export function readTreeCpuSeconds(pid: number): number | null {
   return total;
 }
 
-function childPids(pid: number): number[] {
+/** The child processes of `pid` (from /proc). */
+export function childPids(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
       readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')

@@ -7,6 +7,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
+    srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
       srv.close(() =>
