@@ -37,8 +37,8 @@ interface Running {
 interface PendingFinish {
   result: AttemptResult;
   finish: Finish;
-  /** An exclusive invocation that ends here: its key's state once `result` is recorded. */
-  handover?: { state: Map<string, Buffer> };
+  /** An exclusive invocation that ends here: its key's state before the call, for a successor. */
+  handover?: { stateBefore: Map<string, Buffer> | undefined };
 }
 
 /** The next invocation of a key, claimed with the end of the one before it. */
@@ -314,7 +314,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     this.metrics.handlerLatency.observe({ service: c.service, handler: c.handler }, seconds);
     const pending = this.resultOf(c, attempt, outcome, run.reason, policies);
     if (c.exclusive && pending.finish.kind === 'done') {
-      pending.handover = { state: withChanges(state, pending.result.state?.changes) };
+      pending.handover = { stateBefore: state };
     }
     this.queueFinish(pending);
   }
@@ -547,7 +547,13 @@ export class InvocationExecutor implements OnApplicationShutdown {
     for (const { result, handover } of batch) {
       if (!handover) continue;
       const next = this.scheduler.successor(result.id);
-      if (next) out.push({ after: result.id, next, state: handover.state });
+      if (!next) continue;
+      // The key's state once `result` is recorded: built only when there is someone to hand it to.
+      out.push({
+        after: result.id,
+        next,
+        state: withChanges(handover.stateBefore, result.state?.changes),
+      });
     }
     return out;
   }

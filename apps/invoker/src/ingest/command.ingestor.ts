@@ -25,6 +25,9 @@ import {
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 
+/** Commands of one batch to start with their insert; the batches of a fetch are inserted together. */
+type StartRequest = Pick<DirectStart, 'ids' | 'keys'>;
+
 /** Above this many open invocations in memory, ingestion waits: memory stays bounded under lag. */
 const MAX_SCHEDULED = 10_000;
 
@@ -116,7 +119,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
 
   private pendingInserts: {
     commands: ArrivedCommand[];
-    start?: DirectStart;
+    start?: StartRequest;
     resolve: (open: OpenInvocation[]) => void;
     reject: (err: unknown) => void;
   }[] = [];
@@ -128,7 +131,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
    */
   private insertTogether(
     commands: ArrivedCommand[],
-    start?: DirectStart,
+    start?: StartRequest,
   ): Promise<OpenInvocation[]> {
     if (commands.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
@@ -180,7 +183,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
    * free concurrency allows, and of an exclusive key only the first, and only if no invocation of
    * that key is open here (the insert checks Postgres as well, under the key's lock).
    */
-  private directStart(commands: ArrivedCommand[]): DirectStart | undefined {
+  private directStart(commands: ArrivedCommand[]): StartRequest | undefined {
     // Batches of several partitions are inserted at once: count what the others are starting.
     let free = this.scheduler.free - this.reserved;
     if (free <= 0) return undefined;
@@ -201,13 +204,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       ids.add(c.id);
       free--;
     }
-    if (ids.size === 0) return undefined;
-    return {
-      ids,
-      owner: this.executor.owner,
-      leaseMs: this.executor.leaseTtlMs,
-      keys,
-    };
+    return ids.size === 0 ? undefined : { ids, keys };
   }
 
   private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {

@@ -78,7 +78,7 @@ export class InvocationScheduler {
 
   /** No open invocation of this key is known here. */
   idleKey(service: string, key: string): boolean {
-    return !this.keyQueues.has(`${service}\u0000${key}`);
+    return !this.keyQueues.has(keyOf(service, key));
   }
 
   /** Invocations that started when they were inserted: in flight until `finish`. */
@@ -253,7 +253,11 @@ export class InvocationScheduler {
 }
 
 function queueKey(inv: OpenInvocation): string {
-  return `${inv.service}\u0000${inv.key}`;
+  return keyOf(inv.service, inv.key);
+}
+
+function keyOf(service: string, key: string): string {
+  return `${service}\u0000${key}`;
 }
 
 /** A binary min-heap of values by numeric key. */
