@@ -452,7 +452,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
           result: { ...failed, status: 'paused', retryCount: attempt },
           finish: { kind: 'paused' },
         };
-      case 'kill': {
+      case 'kill':
+      case 'dead-letter': {
         const message = `${outcome.message} (gave up after ${attempt} attempts)`;
         return {
           result: {

@@ -20,12 +20,15 @@ export function resolveRetryPolicy(
 }
 
 export type RetryDecision =
-  { kind: 'retry'; delayMs: number } | { kind: 'pause' } | { kind: 'kill' };
+  | { kind: 'retry'; delayMs: number }
+  | { kind: 'pause' }
+  | { kind: 'kill' }
+  | { kind: 'dead-letter' };
 
 /**
  * What to do after attempt `attempt` (1-based) failed with a retryable error. Restate's policy:
  * exponential backoff from the initial interval, capped at the max interval; after max-attempts
- * attempts, pause (or kill) the invocation.
+ * attempts, what `on-max-attempts` says: pause, kill or dead-letter the invocation.
  */
 export function decideRetry(policy: RetryPolicy, attempt: number): RetryDecision {
   if (attempt >= policy.maxAttempts) return { kind: policy.onMaxAttempts };

@@ -4,7 +4,13 @@
  */
 export const CONFIG_DEFAULTS = {
   database: { url: 'postgres://postgres@127.0.0.1:5432/tributary' },
-  admin: { bindAddress: '127.0.0.1:9070', tokens: [] as string[], maxBodyBytes: 1024 * 1024 },
+  admin: {
+    bindAddress: '127.0.0.1:9070',
+    tokens: [] as string[],
+    maxBodyBytes: 1024 * 1024,
+    maxManifestBytes: 4 * 1024 * 1024,
+    deploymentHosts: [] as string[],
+  },
   worker: {
     bindAddress: '127.0.0.1:9072',
     leaseTtl: '10s',
@@ -16,6 +22,7 @@ export const CONFIG_DEFAULTS = {
     concurrency: 256,
     requestTimeout: '60s',
     leaseTtl: '10s',
+    maxResponseBytes: 32 * 1024 * 1024,
   },
   invocation: {
     retention: '24h',

@@ -137,6 +137,8 @@ function build(s: ValidSections, sources: Sources, warnings: string[]): Tributar
       bindAddress: s.admin.bindAddress ?? d.admin.bindAddress,
       tokens: s.admin.tokens ?? [...d.admin.tokens],
       maxBodyBytes: s.admin.maxBodyBytes ?? d.admin.maxBodyBytes,
+      maxManifestBytes: s.admin.maxManifestBytes ?? d.admin.maxManifestBytes,
+      deploymentHosts: s.admin.deploymentHosts ?? [...d.admin.deploymentHosts],
     },
     worker: {
       bindAddress: s.worker.bindAddress ?? d.worker.bindAddress,
@@ -151,6 +153,7 @@ function build(s: ValidSections, sources: Sources, warnings: string[]): Tributar
       requestTimeoutMs: ms(s.invoker.requestTimeout ?? d.invoker.requestTimeout),
       signingKey: s.invoker.signingKey,
       leaseTtlMs: ms(s.invoker.leaseTtl ?? d.invoker.leaseTtl),
+      maxResponseBytes: s.invoker.maxResponseBytes ?? d.invoker.maxResponseBytes,
       id: s.invoker.id,
     },
     invocation: {

@@ -6,6 +6,7 @@ import {
   IsBindAddress,
   IsBrokerList,
   IsDuration,
+  IsHostPatternList,
   IsMatching,
   IsNonEmptyString,
   IsNumberAtLeast,
@@ -14,6 +15,7 @@ import {
   IsPostgresUrl,
   IsSecretList,
 } from './config.validators';
+import type { OnMaxAttempts } from './config.types';
 
 /*
  * The TOML sections other than `ingress`, as the file writes them. Property names are the
@@ -44,6 +46,8 @@ export class AdminSection {
   @IsOptional() @IsBindAddress() bindAddress?: string;
   @IsOptional() @IsSecretList() tokens?: string[];
   @IsOptional() @IsPositiveInteger() maxBodyBytes?: number;
+  @IsOptional() @IsPositiveInteger() maxManifestBytes?: number;
+  @IsOptional() @IsHostPatternList() deploymentHosts?: string[];
 }
 
 export class WorkerSection {
@@ -60,6 +64,7 @@ export class InvokerSection {
   @IsOptional() @IsDuration() requestTimeout?: string;
   @IsOptional() @IsNonEmptyString({ secret: true }) signingKey?: string;
   @IsOptional() @IsDuration() leaseTtl?: string;
+  @IsOptional() @IsPositiveInteger() maxResponseBytes?: number;
   @IsOptional() @IsNonEmptyString() id?: string;
 }
 
@@ -68,7 +73,7 @@ export class RetryPolicySection {
   @IsOptional() @IsNumberAtLeast(1) exponentiationFactor?: number;
   @IsOptional() @IsDuration() maxInterval?: string;
   @IsOptional() @IsPositiveInteger() maxAttempts?: number;
-  @IsOptional() @IsOneOf(['pause', 'kill']) onMaxAttempts?: 'pause' | 'kill';
+  @IsOptional() @IsOneOf(['pause', 'kill', 'dead-letter']) onMaxAttempts?: OnMaxAttempts;
 }
 
 export class InvocationSection {

@@ -23,7 +23,12 @@ export interface KafkaClusterConfig {
   source: 'config';
 }
 
-export type OnMaxAttempts = 'pause' | 'kill';
+/**
+ * What ends an invocation that used up its attempts: `pause` keeps it open until resumed or
+ * killed, `kill` completes it as failed, `dead-letter` completes it as failed and publishes its
+ * record to the subscription's dead-letter topic (as `kill` does when the subscription has one).
+ */
+export type OnMaxAttempts = 'pause' | 'kill' | 'dead-letter';
 
 /** Restate's retry policy shape, durations in milliseconds. */
 export interface RetryPolicyConfig {
@@ -46,6 +51,13 @@ export interface AdminConfig {
   /** Bearer tokens accepted by the admin API; empty means no authentication. */
   tokens: string[];
   maxBodyBytes: number;
+  /** Largest `/discover` answer read from a deployment; past it registration fails. */
+  maxManifestBytes: number;
+  /**
+   * Hosts deployments may be registered at (`host` or `host:port`, `*.` prefix for subdomains);
+   * empty means any. The admin API fetches whatever URI it is given, so this bounds where.
+   */
+  deploymentHosts: string[];
 }
 
 export interface WorkerConfig {
@@ -65,6 +77,8 @@ export interface InvokerConfig {
   signingKey?: string;
   /** How long an invocation's claim lasts without renewal; renewed while the handler runs. */
   leaseTtlMs: number;
+  /** Largest handler answer read; past it the attempt fails (retryable) and the connection closes. */
+  maxResponseBytes: number;
   /** Stable invoker identity; when unset the invoker makes one up at start. */
   id?: string;
 }

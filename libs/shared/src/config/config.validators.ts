@@ -128,3 +128,15 @@ export function IsBrokerList(): PropertyDecorator {
         : `must be a list of "host:port" strings, e.g. ["127.0.0.1:9092"]; got ${describeValue(value)}`,
   );
 }
+
+/** `host`, `host:port`, or `*.domain` (any subdomain): what `admin.deployment-hosts` lists. */
+export const HOST_PATTERN = /^(\*\.)?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+export function IsHostPatternList(): PropertyDecorator {
+  return configRule(
+    'isHostPatternList',
+    (value) => isStringList(value) && value.every((item) => HOST_PATTERN.test(item)),
+    (value) =>
+      `must be a list of hosts such as ["handlers.internal", "10.0.0.5:9080", "*.svc.cluster.local"]; got ${describeValue(value)}`,
+  );
+}
