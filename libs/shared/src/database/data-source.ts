@@ -1,6 +1,7 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { QueryErrorLogger } from './query-error.logger';
 
 export interface DatabaseOptions {
   url: string;
@@ -21,7 +22,8 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
     // Schema changes go through reviewed migrations only, run under an advisory lock at start.
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: ['error', 'warn'],
+    logger: new QueryErrorLogger(),
     extra: {
       max: opts.poolSize ?? 10,
       application_name: opts.applicationName ?? 'tributary',

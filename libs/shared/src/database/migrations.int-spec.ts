@@ -1,4 +1,6 @@
-import { createTestSchema, TestSchema } from '../../../../test/support/database';
+import { randomBytes } from 'node:crypto';
+import { createTestSchema, TEST_DATABASE_URL, TestSchema } from '../../../../test/support/database';
+import { createDataSource } from './data-source';
 import { pendingSchemaChanges, runMigrationsLocked } from './migrate';
 
 describe('migrations (real Postgres)', () => {
@@ -31,5 +33,35 @@ describe('migrations (real Postgres)', () => {
     expect(new Set(all).size).toBe(all.length);
     const rows: unknown[] = await replicas[0].query('SELECT name FROM migrations');
     expect(rows).toHaveLength(replicas[0].migrations.length);
+  });
+
+  it('create the configured schema when it does not exist yet', async () => {
+    const name = `t_missing_${randomBytes(4).toString('hex')}`;
+    const ds = createDataSource({ url: TEST_DATABASE_URL, schema: name, poolSize: 2 });
+    await ds.initialize();
+    try {
+      const applied = await runMigrationsLocked(ds);
+      expect(applied).toHaveLength(ds.migrations.length);
+      const [{ n }]: { n: string }[] = await ds.query(
+        `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'invocations'`,
+        [name],
+      );
+      expect(Number(n)).toBe(1);
+    } finally {
+      await ds.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+      await ds.destroy();
+    }
+  });
+
+  it('store record headers holding U+0000 (json, not jsonb)', async () => {
+    const ds = await schema.migrated();
+    const headers = { 'na\u0000me': 'va\u0000lue' };
+    await ds.query(`INSERT INTO invocation_payloads (id, headers) VALUES ('inv_nul', $1)`, [
+      JSON.stringify(headers),
+    ]);
+    const [row]: { headers: unknown }[] = await ds.query(
+      `SELECT headers FROM invocation_payloads WHERE id = 'inv_nul'`,
+    );
+    expect(row.headers).toEqual(headers);
   });
 });

@@ -181,11 +181,14 @@ export class InvocationPayloadEntity {
   @Column({ type: 'bytea', nullable: true })
   input: Buffer | null;
 
-  /** Request headers given to the handler: Kafka metadata plus the record's UTF-8 headers. */
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  /**
+   * Request headers given to the handler: Kafka metadata plus the record's UTF-8 headers. `json`,
+   * not `jsonb`: a header may hold U+0000, which `json` keeps (escaped) and `jsonb` refuses.
+   */
+  @Column({ type: 'json', default: () => "'{}'" })
   headers: Record<string, string>;
 
   /** Record headers whose values are not valid UTF-8, base64. */
-  @Column({ name: 'raw_headers', type: 'jsonb', nullable: true })
+  @Column({ name: 'raw_headers', type: 'json', nullable: true })
   rawHeaders: Record<string, string> | null;
 }
