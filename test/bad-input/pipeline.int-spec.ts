@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as t from '@tributary/sdk';
 import { InvocationEntity, InvocationPayloadEntity } from '../../libs/shared/src/database/entities';
 import { invocationIdForRecord } from '../../libs/shared/src/ids/ids';
@@ -250,7 +251,8 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
       expect(JSON.parse(at(offset).output!.toString())).toEqual({ got: null });
     }
     // Too big: failed by the worker, payload dropped, never delivered.
-    expect(at(10)).toMatchObject({ completionResult: 'failure', exclusive: false });
+    // Its key was valid: shown, though the invocation holds no key's queue.
+    expect(at(10)).toMatchObject({ completionResult: 'failure', exclusive: false, targetKey: 'a' });
     expect((await payloadOf(at(10).id)).input).toBeNull();
     expect(at(10).lastFailure).toMatch(
       /^record of \d+ bytes exceeds the limit of 4096 bytes \(worker\.max-record-bytes\); the payload was not stored$/,
@@ -274,6 +276,81 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
       completion_result: 'failure',
       last_failure: at(10).lastFailure,
     });
+  });
+
+  it('stores what Postgres text cannot hold, fails what it cannot store, and holds nobody back', async () => {
+    // Two subscriptions, written at once, so their commands share the invoker's inserts.
+    const nul = await subscribe('service://BadIn/record');
+    const other = await subscribe('service://BadIn/record');
+    const good = (key: string, n: number): OutgoingRecord => ({
+      key,
+      value: JSON.stringify({ n }),
+    });
+    // Random bytes do not compress: as a key this is too long for the key queue's index.
+    const unindexable = randomBytes(2_900).toString('base64');
+    const records: OutgoingRecord[] = [
+      { key: 'n', value: JSON.stringify({ n: 0 }), headers: { 'na\u0000me': 'x' } }, // 0
+      { key: 'n', value: JSON.stringify({ n: 1 }), headers: { h: 'va\u0000lue' } }, // 1
+      good('k\u0000ey', 2), // 2 a key with a NUL
+      good('n', 3),
+      good(unindexable, 4), // 4 a key Postgres cannot index
+      good('n', 5),
+    ];
+    const others = [0, 1, 2, 3, 4].map((n) => good('m', n));
+    await Promise.all([producer.send(nul.topic, records), producer.send(other.topic, others)]);
+
+    const otherRows = await rowsAt(
+      other.sub,
+      other.topic,
+      [0, 1, 2, 3, 4],
+      (r) => r.status === 'completed',
+      'the other subscription to complete',
+    );
+    for (const row of otherRows.values()) expect(row.completionResult).toBe('success');
+    const rows = await rowsAt(
+      nul.sub,
+      nul.topic,
+      records.map((_, offset) => offset),
+      (r) => r.status === 'completed',
+      `${records.length} completed invocations`,
+    );
+    const at = (offset: number) => rows.get(offset)!;
+    for (const offset of [0, 1, 3, 5]) {
+      expect({
+        offset,
+        result: at(offset).completionResult,
+        failure: at(offset).lastFailure,
+      }).toEqual({
+        failure: null,
+        offset,
+        result: 'success',
+      });
+    }
+    // Headers with NUL bytes are stored and delivered as they were.
+    expect((await payloadOf(at(0).id)).headers).toMatchObject({ 'na\u0000me': 'x' });
+    expect((await payloadOf(at(1).id)).headers).toMatchObject({ h: 'va\u0000lue' });
+    expect(seen.find((s) => s.id === at(0).id)?.headers['na\u0000me']).toBe('x');
+    expect(seen.find((s) => s.id === at(1).id)?.headers.h).toBe('va\u0000lue');
+    // A key with a NUL addresses no object: failed by the worker, readably.
+    expect(at(2)).toMatchObject({
+      completionResult: 'failure',
+      targetKey: '',
+      exclusive: false,
+      lastFailure: `The Kafka record key must not contain U+0000 (a NUL byte) to address a virtual object: key bytes (base64) ${Buffer.from('k\u0000ey').toString('base64')}`,
+    });
+    // A key Postgres refuses: failed by the invoker with Postgres' reason, the payload kept.
+    expect(at(4)).toMatchObject({ completionResult: 'failure', exclusive: false });
+    expect(at(4).lastFailure).toMatch(
+      /^the invocation could not be stored \(index row size \d+ exceeds .*\); the record was not delivered$/,
+    );
+    expect((await payloadOf(at(4).id)).input?.toString()).toBe('{"n":4}');
+    expect(seen.filter((s) => [2, 4].some((o) => s.id === at(o).id))).toEqual([]);
+    // The key's order held around them.
+    expect(
+      seen
+        .filter((s) => s.key === 'n' && [0, 1, 3, 5].some((o) => s.id === at(o).id))
+        .map((s) => (s.input as { n: number }).n),
+    ).toEqual([0, 1, 3, 5]);
   });
 
   it('fails records read after their deployment was removed; pauses the ones read before', async () => {

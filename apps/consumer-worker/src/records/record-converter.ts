@@ -46,8 +46,14 @@ function poisonReason(
   if (record.sizeBytes > maxRecordBytes) {
     return `record of ${record.sizeBytes} bytes exceeds the limit of ${maxRecordBytes} bytes (worker.max-record-bytes); the payload was not stored`;
   }
-  if (spec.target.serviceTy !== 'SERVICE' && record.key !== null && keyText === undefined) {
-    return `The Kafka record key must be valid UTF-8 to address a ${spec.target.serviceTy === 'WORKFLOW' ? 'workflow' : 'virtual object'}: key bytes (base64) ${record.key.toString('base64')}`;
+  if (spec.target.serviceTy !== 'SERVICE' && record.key !== null) {
+    const what = spec.target.serviceTy === 'WORKFLOW' ? 'workflow' : 'virtual object';
+    if (keyText === undefined) {
+      return `The Kafka record key must be valid UTF-8 to address a ${what}: key bytes (base64) ${record.key.toString('base64')}`;
+    }
+    if (keyText.includes('\u0000')) {
+      return `The Kafka record key must not contain U+0000 (a NUL byte) to address a ${what}: key bytes (base64) ${record.key.toString('base64')}`;
+    }
   }
   return null;
 }
@@ -76,7 +82,8 @@ export function toInvocationCommand(
     target: {
       service: spec.target.service,
       handler: spec.target.handler,
-      key: failure === null && keyText !== undefined ? keyText : '',
+      // Shown on a failed invocation too, when it is a key an object could have.
+      key: keyText !== undefined && !keyText.includes('\u0000') ? keyText : '',
       serviceTy: spec.target.serviceTy ?? 'SERVICE',
       handlerTy: spec.target.handlerTy,
     },

@@ -204,7 +204,7 @@ export class InvocationStore {
     }
     const sql = `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-           $6::text[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::jsonb[], $12::jsonb[],
+           $6::text[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::json[], $12::json[],
            $13::text[], $14::text[], $15::int[], $16::bigint[], $17::bigint[], $18::bytea[],
            $19::jsonb[], $20::int[], $21::text[], $22::boolean[])
            WITH ORDINALITY

@@ -19,11 +19,13 @@ import { InvocationExecutor, SCHEDULER } from '../execution/invocation.executor'
 import {
   ArrivedCommand,
   DirectStart,
+  Inserted,
   InvocationStore,
   OpenInvocation,
 } from '../execution/invocation.store';
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
+import { failedCommand, storableCommand } from './storable-command';
 
 /** Commands of one batch to start with their insert; the batches of a fetch are inserted together. */
 type StartRequest = Pick<DirectStart, 'ids' | 'keys'>;
@@ -155,7 +157,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
           };
     const claimedAt = Date.now();
     try {
-      const { open, started } = await this.store.insert(
+      const { open, started } = await this.insertOrIsolate(
         items.flatMap((i) => i.commands),
         start,
       );
@@ -176,6 +178,41 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     } catch (err) {
       for (const i of items) i.reject(err);
     }
+  }
+
+  /**
+   * One insert for all the commands; if Postgres refuses their data (not a lost connection: that
+   * is retried with the whole batch), each command is inserted alone, and one that is refused
+   * alone becomes a failed invocation saying why. One bad command never holds back the others.
+   */
+  private async insertOrIsolate(
+    commands: ArrivedCommand[],
+    start?: DirectStart,
+  ): Promise<Inserted> {
+    try {
+      return await this.store.insert(commands, start);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      this.logger.warn(
+        `Postgres refused a merged insert of ${commands.length} commands (${messageOf(err)}); inserting them one by one`,
+      );
+    }
+    const inserted: Inserted = { open: [], started: [] };
+    for (const arrived of commands) {
+      let open: OpenInvocation[];
+      try {
+        ({ open } = await this.store.insert([arrived]));
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        const failure = `the invocation could not be stored (${messageOf(err)}); the record was not delivered`;
+        this.logger.error(`${arrived.command.id}: ${failure}`);
+        ({ open } = await this.store.insert([
+          { ...arrived, command: failedCommand(arrived.command, failure) },
+        ]));
+      }
+      inserted.open.push(...open);
+    }
+    return inserted;
   }
 
   /**
@@ -220,7 +257,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       try {
         const message = decodeBusRecord(record.value, record.headers);
         if (message.type === 'invoke')
-          commands.push({ command: message, busPartition: batch.partition });
+          commands.push({ command: storableCommand(message), busPartition: batch.partition });
         else controls.push(message);
       } catch (err) {
         if (!(err instanceof BusMessageError)) throw err;
@@ -245,4 +282,18 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     for (const control of controls) await this.executor.control(control.id, control.action);
     this.executor.pump();
   }
+}
+
+/**
+ * Postgres refused the statement's data, not the connection: SQLSTATE class 22 (data exception:
+ * bad encoding, a value out of range) or 54 (a program limit, such as a key too long to index).
+ * Sending the same data again fails again.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
+
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replaceAll('\u0000', '\uFFFD');
 }
