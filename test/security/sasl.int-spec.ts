@@ -50,7 +50,7 @@ describe('Kafka over SASL and TLS (real broker)', () => {
         const o = await admin.groupOffsets(groupId, topic);
         return o[0]?.lag === 0 ? o : undefined;
       }, `the offset commit over ${label}`);
-      expect(offsets).toEqual({ partition: 0, committed: '1', end: '1', lag: 0 });
+      expect(offsets).toEqual({ partition: 0, committed: '1', start: '0', end: '1', lag: 0 });
     } finally {
       await consumer.stop();
       await producer.close();

@@ -39,7 +39,7 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
   /** Every command read from the bus, by invocation id. */
   const commands = new Map<string, InvocationCommand>();
 
-  const startWorker = async (id: string): Promise<AppProcess> => {
+  const startWorker = async (id: string): Promise<AppProcess & { port: number }> => {
     const port = await freePort();
     const w = startApp('consumer-worker', ['--config-file', configFile], {
       TRIBUTARY_WORKER_BIND_ADDRESS: `127.0.0.1:${port}`,
@@ -52,7 +52,7 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
       60_000,
       200,
     );
-    return w;
+    return Object.assign(w, { port });
   };
 
   const produce = async (topic: string, n: number, partitions: number, from = 0) => {
@@ -174,6 +174,32 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
     const nullKey = got.find((c) => c.record.partition === 0)!;
     expect(nullKey.target.key).toBe('');
     expect(handlerHeaders(nullKey)['kafka.key']).toBeUndefined();
+  });
+
+  it('exports the lag of every partition it holds, those without a batch included', async () => {
+    const topic = uniqueName('lag');
+    await admin.ensureTopics([{ topic, partitions: 3 }]);
+    const sub = await insertSubscription(ds, topic, 'Counter', 'add', FAST_GROUP);
+    // Partition 0 gets records, 1 and 2 none: no batch ever comes from them.
+    await producer.send(topic, [{ key: 'a', value: '1', partition: 0 }]);
+    const w = await startWorker('w-lag');
+    const lagOf = async (): Promise<Map<string, number>> => {
+      const text = await (await fetch(`http://127.0.0.1:${w.port}/metrics`)).text();
+      const lags = new Map<string, number>();
+      for (const m of text.matchAll(
+        /^tributary_worker_lag_records\{subscription="([^"]+)",partition="(\d+)"\} (\d+)$/gm,
+      )) {
+        if (m[1] === sub) lags.set(m[2], Number(m[3]));
+      }
+      return lags;
+    };
+    const lags = await waitFor(async () => {
+      const l = await lagOf();
+      return l.size === 3 ? l : undefined;
+    }, 'a lag for each of the three partitions');
+    expect([...lags.keys()].sort()).toEqual(['0', '1', '2']);
+    expect(lags.get('1')).toBe(0);
+    expect(lags.get('2')).toBe(0);
   });
 
   it('turns poison records into failure commands and keeps the partition flowing', async () => {

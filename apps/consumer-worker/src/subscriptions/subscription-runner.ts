@@ -1,5 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { createKafka, KafkajsBatchConsumer, RecordBatch, RecordProducer } from '@tributary/shared';
+import {
+  createKafka,
+  KafkajsAdmin,
+  KafkajsBatchConsumer,
+  RecordBatch,
+  RecordProducer,
+} from '@tributary/shared';
 import { toBusRecord, toInvocationCommand } from '../records/record-converter';
 import type { WorkerMetrics } from '../worker.metrics';
 import type { SubscriptionSpec } from './subscription-spec.model';
@@ -15,6 +21,9 @@ export interface RunnerDeps {
 /** Bytes of bus records per produce request; stays well under the bus topic's message limit. */
 const MAX_SEND_BYTES = 4 * 1024 * 1024;
 
+/** How often the lag of held partitions is read from the group's committed offsets. */
+export const LAG_REFRESH_MS = 15_000;
+
 /**
  * Consumes one subscription in its own consumer group. Each batch becomes invocation commands on
  * the bus; the batch's source offsets are committed only after the bus acknowledged them, so a
@@ -23,7 +32,11 @@ const MAX_SEND_BYTES = 4 * 1024 * 1024;
 export class SubscriptionRunner {
   private readonly logger: Logger;
   private consumer?: KafkajsBatchConsumer;
+  private admin?: KafkajsAdmin;
   private starting?: Promise<void>;
+  private lagTimer?: NodeJS.Timeout;
+  /** Partitions whose lag this worker exports. */
+  private lagPartitions = new Set<number>();
 
   constructor(
     readonly spec: SubscriptionSpec,
@@ -56,13 +69,19 @@ export class SubscriptionRunner {
       // of a fetch is handled, so with fewer, a fetch's batches are handled in several rounds.
       partitionsConsumedConcurrently: 64,
     });
-    this.consumer.onRebalance(() => deps.metrics.rebalances.inc({ subscription: spec.id }));
+    this.admin = KafkajsAdmin.create(kafka);
+    this.consumer.onRebalance(() => {
+      deps.metrics.rebalances.inc({ subscription: spec.id });
+      void this.refreshLag();
+    });
+    this.lagTimer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
     try {
       await this.consumer.start((batch) => this.handle(batch));
     } catch (err) {
       const consumer = this.consumer;
       this.consumer = undefined;
       await consumer.stop().catch(() => undefined);
+      await this.stopLag();
       throw err;
     }
     this.logger.log(`consuming ${spec.topic} as group ${spec.groupId}`);
@@ -74,6 +93,50 @@ export class SubscriptionRunner {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.stop();
+    await this.stopLag();
+  }
+
+  /**
+   * Lag of every partition held, from the group's committed offsets and the partitions' ends:
+   * exported on assignment and every LAG_REFRESH_MS, so a partition that has had no batch (idle,
+   * or stuck) has a value too. Batches update it in between. Partitions let go are removed.
+   */
+  private async refreshLag(): Promise<void> {
+    const { consumer, admin, spec, deps } = this;
+    if (!consumer || !admin) return;
+    const held = new Set(
+      consumer
+        .assignment()
+        .filter((a) => a.topic === spec.topic)
+        .flatMap((a) => a.partitions),
+    );
+    for (const p of this.lagPartitions) {
+      if (!held.has(p)) deps.metrics.lag.remove({ subscription: spec.id, partition: String(p) });
+    }
+    this.lagPartitions = held;
+    if (held.size === 0) return;
+    try {
+      for (const o of await admin.groupOffsets(spec.groupId, spec.topic)) {
+        if (!held.has(o.partition) || this.consumer !== consumer) continue;
+        // Nothing committed yet: the group starts at the log's start or at its end.
+        const lag =
+          o.lag ?? (spec.consumer.fromBeginning ? Number(BigInt(o.end) - BigInt(o.start)) : 0);
+        deps.metrics.lag.set({ subscription: spec.id, partition: String(o.partition) }, lag);
+      }
+    } catch (err) {
+      this.logger.warn(`reading the group's offsets for lag failed: ${String(err)}`);
+    }
+  }
+
+  private async stopLag(): Promise<void> {
+    clearInterval(this.lagTimer);
+    for (const p of this.lagPartitions) {
+      this.deps.metrics.lag.remove({ subscription: this.spec.id, partition: String(p) });
+    }
+    this.lagPartitions.clear();
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.close();
   }
 
   private async handle(batch: RecordBatch): Promise<void> {

@@ -61,8 +61,8 @@ describe('Kafka layer (real broker)', () => {
       return o.every((p) => p.lag === 0) ? o : undefined;
     }, 'committed offsets to reach the end');
     expect(offsets).toEqual([
-      { partition: 0, committed: '5', end: '5', lag: 0 },
-      { partition: 1, committed: '5', end: '5', lag: 0 },
+      { partition: 0, committed: '5', start: '0', end: '5', lag: 0 },
+      { partition: 1, committed: '5', start: '0', end: '5', lag: 0 },
     ]);
   });
 
@@ -147,7 +147,7 @@ describe('Kafka layer (real broker)', () => {
       { key: null, value: 'b' },
     ]);
     expect(await admin.groupOffsets(uniqueName('nobody'), topic)).toEqual([
-      { partition: 0, committed: null, end: '2', lag: null },
+      { partition: 0, committed: null, start: '0', end: '2', lag: null },
     ]);
   });
 });

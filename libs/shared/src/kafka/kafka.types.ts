@@ -98,6 +98,8 @@ export interface PartitionOffsets {
   partition: number;
   /** Next offset the group will read; null when the group has committed nothing. */
   committed: string | null;
+  /** Log start offset (low watermark): the first record still kept. */
+  start: string;
   /** Log end offset (high watermark). */
   end: string;
   lag: number | null;

@@ -356,6 +356,7 @@ export class KafkajsAdmin implements KafkaAdminClient {
         return {
           partition: e.partition,
           committed: committedOffset,
+          start: e.low,
           end: e.high,
           lag: committedOffset === null ? null : Number(BigInt(e.high) - BigInt(committedOffset)),
         };
