@@ -181,7 +181,7 @@ describe('pipeline: records to handler invocations', () => {
     }
   });
 
-  it('with a dead-letter topic, fails instead of pausing after the last attempt, and dead-letters', async () => {
+  it('with a dead-letter topic, dead-letters after the last attempt (on-max-attempts defaults to "dead-letter")', async () => {
     log.failing.add('Toggle');
     const dlq = uniqueName('dlq-retries');
     const { topic, sub } = await subscribe('service://Toggle/work', 1, {
@@ -208,6 +208,46 @@ describe('pipeline: records to handler invocations', () => {
     } finally {
       await reader.stop();
     }
+  });
+
+  it('pauses after the last attempt when told to, dead-letter topic or not, and the paused gauge counts it', async () => {
+    log.failing.add('Toggle');
+    const { topic, sub } = await subscribe('service://Toggle/work', 1, {
+      'tributary.max-attempts': '1',
+      'tributary.on-max-attempts': 'pause',
+      'tributary.dead-letter-topic': uniqueName('dlq-unused'),
+    });
+    await producer.send(topic, [{ key: 'k', value: '1' }]);
+    const row = await waitFor(async () => {
+      const [r] = await invocations().find({ where: { subscriptionId: sub } });
+      return r?.status === 'paused' ? r : undefined;
+    }, 'the invocation to pause');
+    log.failing.delete('Toggle');
+    expect(row).toMatchObject({ completionResult: null, deadLetteredAt: null, retryCount: 1 });
+    // The invokers' gauges add up to what the admin API lists as paused (a Service invocation
+    // among them, which no invoker keeps in memory while paused).
+    const invokers = pipeline.apps.filter((a) => a.name.startsWith('invoker-'));
+    expect(invokers).toHaveLength(2);
+    const gauge = async () => {
+      let sum = 0;
+      for (const { url } of invokers) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const m = /^tributary_invoker_invocations\{status="paused"\} (\d+)$/m.exec(text);
+        sum += Number(m?.[1] ?? 0);
+      }
+      return sum;
+    };
+    const listed = async () => {
+      const res = await pipeline.admin('GET', '/invocations?status=paused&limit=1000');
+      return (res.body.invocations as unknown[]).length;
+    };
+    await waitFor(async () => {
+      const [g, l] = [await gauge(), await listed()];
+      return g === l && l >= 1;
+    }, 'the paused gauge to equal the paused invocations listed');
+    expect((await pipeline.admin('PATCH', `/invocations/${row.id}/resume`)).status).toBe(200);
+    const [done] = await completed(sub, 1);
+    expect(done.completionResult).toBe('success');
   });
 
   it('applies the retry policy a handler declares in its manifest (2 attempts, then kill)', async () => {

@@ -68,6 +68,12 @@ export class SubscriptionCatalog {
           ? `invalid options: ${t.errors.join('; ')}`
           : null;
     const maxAttempts = t.extensions['tributary.max-attempts'];
+    const deadLetterTopic =
+      row.dead_letter_topic ?? t.extensions['tributary.dead-letter-topic'] ?? null;
+    // With a dead-letter topic, an invocation out of attempts goes there unless told otherwise.
+    const onMaxAttempts =
+      t.extensions['tributary.on-max-attempts'] ??
+      (deadLetterTopic !== null ? 'dead-letter' : undefined);
     const spec: Omit<SubscriptionSpec, 'fingerprint'> = {
       id: row.id,
       status: row.status,
@@ -93,8 +99,14 @@ export class SubscriptionCatalog {
         readUncommitted: t.consumer.readUncommitted,
         rackId: t.consumer.rackId,
       },
-      retryPolicy: maxAttempts ? { maxAttempts: Number(maxAttempts) } : null,
-      deadLetterTopic: row.dead_letter_topic ?? t.extensions['tributary.dead-letter-topic'] ?? null,
+      retryPolicy:
+        maxAttempts || onMaxAttempts
+          ? {
+              ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
+              ...(onMaxAttempts ? { onMaxAttempts } : {}),
+            }
+          : null,
+      deadLetterTopic,
       problem,
     };
     return {

@@ -430,10 +430,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
       ...manifestPolicies,
       c.retryPolicy,
     );
-    const decided = decideRetry(policy, attempt);
-    // With a dead-letter topic, giving up means failing: the record then goes to that topic.
-    const decision =
-      decided.kind === 'pause' && c.deadLetterTopic ? { kind: 'kill' as const } : decided;
+    const decision = decideRetry(policy, attempt);
     switch (decision.kind) {
       case 'retry': {
         const dueAt = Date.now() + decision.delayMs;
@@ -454,7 +451,9 @@ export class InvocationExecutor implements OnApplicationShutdown {
         };
       case 'kill':
       case 'dead-letter': {
-        const message = `${outcome.message} (gave up after ${attempt} attempts)`;
+        // Failed either way; a failed invocation's record goes to its dead-letter topic, if any.
+        const noTopic = decision.kind === 'dead-letter' && !c.deadLetterTopic;
+        const message = `${outcome.message} (gave up after ${attempt} attempts${noTopic ? '; on-max-attempts is "dead-letter" but the subscription has no dead-letter topic' : ''})`;
         return {
           result: {
             ...failed,

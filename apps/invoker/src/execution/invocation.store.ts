@@ -343,6 +343,17 @@ export class InvocationStore {
     return rows.map(toOpen);
   }
 
+  /** Paused invocations of the given bus partitions (a partial index keeps this cheap). */
+  async countPaused(partitions: number[]): Promise<number> {
+    if (partitions.length === 0) return 0;
+    const [row]: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM invocations
+        WHERE status = 'paused' AND bus_partition = ANY($1)`,
+      [partitions],
+    );
+    return row.n;
+  }
+
   /** Open exclusive invocations of one key, in order. */
   async openForKey(service: string, key: string): Promise<OpenInvocation[]> {
     const rows: OpenRow[] = await this.db.query(

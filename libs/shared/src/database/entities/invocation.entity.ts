@@ -36,6 +36,8 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
 @Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
   where: `"status" <> 'completed'`,
 })
+// For the paused gauge; only rows that pause or leave paused ever touch it.
+@Index('IDX_invocations_paused', ['busPartition'], { where: `"status" = 'paused'` })
 @Index('IDX_invocations_dead_letters', ['busPartition'], {
   where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,
 })

@@ -1,12 +1,12 @@
 import { Initial1795951862831 } from './1795951862831-initial';
 import { InvocationOwnership1795953299938 } from './1795953299938-invocation-ownership';
 import { LeanInvocationRows1795962823133 } from './1795962823133-lean-invocation-rows';
-import { HeadersAsJson1795970000000 } from './1795970000000-headers-as-json';
+import { HeadersAsJsonPausedIndex1795970000000 } from './1795970000000-headers-as-json-paused-index';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
   Initial1795951862831,
   InvocationOwnership1795953299938,
   LeanInvocationRows1795962823133,
-  HeadersAsJson1795970000000,
+  HeadersAsJsonPausedIndex1795970000000,
 ];

@@ -12,6 +12,14 @@ const TRIBUTARY_OPTION_CHECKS: Readonly<Record<string, (value: string) => string
   /** Attempts per record before its invocation counts as failed (overrides the retry policy). */
   'tributary.max-attempts': (value) =>
     /^[1-9]\d{0,8}$/.test(value.trim()) ? undefined : `must be a positive integer; got '${value}'`,
+  /**
+   * What ends an invocation out of attempts (overrides the retry policy): `pause`, `kill`, or
+   * `dead-letter`, the default when the subscription has a dead-letter topic.
+   */
+  'tributary.on-max-attempts': (value) =>
+    ['pause', 'kill', 'dead-letter'].includes(value)
+      ? undefined
+      : `must be "pause", "kill" or "dead-letter"; got '${value}'`,
 };
 
 export const TRIBUTARY_OPTION_KEYS: ReadonlySet<string> = new Set(
