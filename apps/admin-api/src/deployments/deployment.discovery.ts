@@ -7,6 +7,7 @@ import {
   TributaryConfig,
 } from '@tributary/shared';
 import { AdminError } from '../common/admin-error';
+import { HostPattern, isHostAllowed, parseHostPatterns } from './deployment-hosts';
 
 const DISCOVERY_TIMEOUT_MS = 5_000;
 
@@ -20,24 +21,37 @@ function restateCodeOf(err: DiscoveryError): string | null {
       return 'META0003';
     case 'not-json':
     case 'not-manifest':
+    case 'too-large':
       return 'META0013';
     case 'invalid-uri':
       return null;
   }
 }
 
-/** `GET {uri}/discover` through the handler protocol client; failures become 400s. */
+/**
+ * `GET {uri}/discover` through the handler protocol client; failures become 400s. Only hosts in
+ * `admin.deployment-hosts` (when set) are contacted, and no more than `admin.max-manifest-bytes`
+ * of an answer is read. Error messages say what failed, never what the answer contained.
+ */
 @Injectable()
 export class DeploymentDiscovery implements OnModuleDestroy {
-  private readonly client = new HandlerClient({ connectTimeoutMs: DISCOVERY_TIMEOUT_MS });
+  private readonly client: HandlerClient;
   private readonly signingKey?: string;
+  private readonly allowedHosts: HostPattern[];
 
   constructor(@Inject(TRIBUTARY_CONFIG) config: TributaryConfig) {
+    this.client = new HandlerClient({
+      connectTimeoutMs: DISCOVERY_TIMEOUT_MS,
+      maxResponseBytes: config.admin.maxManifestBytes,
+      maxResponseBytesSetting: 'admin.max-manifest-bytes',
+    });
     // Deployments that verify the invoker's signature check discovery requests too.
     this.signingKey = config.invoker.signingKey;
+    this.allowedHosts = parseHostPatterns(config.admin.deploymentHosts);
   }
 
   async discover(uri: string, headers: Record<string, string>): Promise<EndpointManifest> {
+    this.checkHost(uri);
     try {
       return await this.client.discover(uri, {
         headers,
@@ -49,6 +63,21 @@ export class DeploymentDiscovery implements OnModuleDestroy {
       throw AdminError.badRequest(
         `Cannot register the deployment at '${uri}': discovery failed: ${err.message}`,
         restateCodeOf(err),
+      );
+    }
+  }
+
+  /** Refuses, before any connection, a URI whose host `admin.deployment-hosts` does not list. */
+  private checkHost(uri: string): void {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return; // the client reports the invalid URI
+    }
+    if (!isHostAllowed(url, this.allowedHosts)) {
+      throw AdminError.badRequest(
+        `Cannot register the deployment at '${uri}': the host '${url.host}' is not in admin.deployment-hosts`,
       );
     }
   }

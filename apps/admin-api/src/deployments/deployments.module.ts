@@ -13,7 +13,7 @@ import { DeploymentService } from './deployment.service';
 import { ServiceRegistryController } from './service-registry.controller';
 import { ServiceRegistryService } from './service-registry.service';
 
-/** The registry of deployments, services and handlers (DESIGN.md section 4). */
+/** The registry of deployments, services and handlers. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([DeploymentEntity, ServiceEntity, HandlerEntity, SubscriptionEntity]),

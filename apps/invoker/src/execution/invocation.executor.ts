@@ -65,7 +65,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export class InvocationExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger('executor');
   readonly owner: string;
-  private readonly client = new HandlerClient();
+  private readonly client: HandlerClient;
   private readonly running = new Map<string, Running>();
   private claimQueue: OpenInvocation[] = [];
   private claimsInFlight = 0;
@@ -86,6 +86,10 @@ export class InvocationExecutor implements OnApplicationShutdown {
     @Inject(HandlerRegistry) private readonly registry: HandlerRegistry,
     @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
   ) {
+    this.client = new HandlerClient({
+      maxResponseBytes: config.invoker.maxResponseBytes,
+      maxResponseBytesSetting: 'invoker.max-response-bytes',
+    });
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
     const ttl = config.invoker.leaseTtlMs;
     this.leaseTimer = setInterval(() => void this.renewLeases(), ttl / 4);

@@ -11,13 +11,18 @@ interface TestServer {
   url: string;
   server: Server;
   connections: () => number;
+  /** Resolves once a response of this server was closed (ended or cut off by the client). */
+  closed: Promise<void>;
 }
 
 const servers: Server[] = [];
 
 async function startServer(listener: Listener): Promise<TestServer> {
   let connections = 0;
+  let onClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
   const server = createServer((req, res) => {
+    res.on('close', onClosed);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => listener(req, res, Buffer.concat(chunks)));
@@ -26,8 +31,22 @@ async function startServer(listener: Listener): Promise<TestServer> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, connections: () => connections };
+  return { url: `http://127.0.0.1:${port}`, server, connections: () => connections, closed };
 }
+
+/**
+ * Answers 200 without content-length and sends 16 KiB chunks until the client goes away;
+ * `startServer` resolves `closed` then.
+ */
+const streamForever = (): Listener => (_req, res) => {
+  const chunk = Buffer.alloc(16 * 1024, 'x');
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const more = () => {
+    while (!res.destroyed && res.write(chunk));
+  };
+  res.on('drain', more);
+  more();
+};
 
 const answer =
   (status: number, body: unknown): Listener =>
@@ -102,13 +121,11 @@ describe('HandlerClient.discover', () => {
     expect(err.message).toBe(`cannot reach http://127.0.0.1:${port}/discover: connection refused`);
   });
 
-  it('says when the answer is not JSON', async () => {
-    const { url } = await startServer(answer(200, '<html>hello</html>'));
+  it('says when the answer is not JSON, without a word of the answer', async () => {
+    const { url } = await startServer(answer(200, '<html>internal secret</html>'));
     const err = await discoveryError(url);
     expect(err.reason).toBe('not-json');
-    expect(err.message).toMatch(
-      /\/discover answered 200 with a body that is not JSON \(.+\): <html>hello<\/html>$/,
-    );
+    expect(err.message).toBe(`${url}/discover answered 200 with a body that is not JSON`);
   });
 
   it('says what is wrong with a manifest', async () => {
@@ -128,11 +145,30 @@ describe('HandlerClient.discover', () => {
     expect(err.message).toBe(`no answer from ${url}/discover within 200 ms`);
   });
 
-  it('reports a non-200 status with the body', async () => {
-    const { url } = await startServer(answer(503, 'warming up'));
+  it('reports a non-200 status without the body', async () => {
+    const { url } = await startServer(answer(503, 'internal secret'));
     const err = await discoveryError(url);
     expect(err).toMatchObject({ reason: 'http-status', status: 503 });
-    expect(err.message).toBe(`${url}/discover answered 503: warming up`);
+    expect(err.message).toBe(`${url}/discover answered 503`);
+  });
+
+  it('stops reading an answer over the limit and says which setting bounds it', async () => {
+    const limited = new HandlerClient({
+      maxResponseBytes: 1024,
+      maxResponseBytesSetting: 'admin.max-manifest-bytes',
+    });
+    try {
+      const streaming = await startServer(streamForever());
+      const err = await limited.discover(streaming.url).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DiscoveryError);
+      expect(err).toMatchObject({
+        reason: 'too-large',
+        message: `${streaming.url}/discover answered more than 1024 bytes (admin.max-manifest-bytes); the answer was discarded`,
+      });
+      await streaming.closed;
+    } finally {
+      await limited.close();
+    }
   });
 
   it('rejects a URI it cannot call', async () => {
@@ -284,6 +320,63 @@ describe('HandlerClient.invoke', () => {
       code: 500,
       message: 'no',
     });
+  });
+});
+
+describe('HandlerClient reads at most maxResponseBytes of an answer', () => {
+  const LIMIT = 64 * 1024;
+  let limited: HandlerClient;
+
+  beforeEach(() => {
+    limited = new HandlerClient({
+      maxResponseBytes: LIMIT,
+      maxResponseBytesSetting: 'invoker.max-response-bytes',
+    });
+  });
+
+  afterEach(() => limited.close());
+
+  const tooLarge = (url: string) => ({
+    kind: 'failure',
+    terminal: false,
+    code: 502,
+    message: `${url}/invoke/Svc/h answered more than ${LIMIT} bytes (invoker.max-response-bytes); the answer was discarded`,
+  });
+
+  it('fails a streamed answer without content-length once it passes the limit, closing the connection', async () => {
+    const server = await startServer(streamForever());
+    expect(await limited.invoke(server.url, request)).toEqual(tooLarge(server.url));
+    await server.closed; // the server saw the connection go away while it was still sending
+  });
+
+  it('fails at once on a content-length over the limit, without waiting for the body', async () => {
+    let closedByClient!: () => void;
+    const closed = new Promise<void>((resolve) => (closedByClient = resolve));
+    const { url } = await startServer((_req, res) => {
+      res.on('close', () => closedByClient());
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': LIMIT + 1 });
+      res.write('{"ok":true'); // and never the rest
+    });
+    expect(await limited.invoke(url, request)).toEqual(tooLarge(url));
+    await closed;
+  });
+
+  it('reads an answer of exactly the limit', async () => {
+    const prefix = '{"ok":true,"output":"","pad":"';
+    const body = `${prefix}${'x'.repeat(LIMIT - prefix.length - 2)}"}`;
+    expect(Buffer.byteLength(body)).toBe(LIMIT);
+    const { url } = await startServer(answer(200, body));
+    expect(await limited.invoke(url, request)).toMatchObject({ kind: 'success' });
+  });
+
+  it('keeps working for the next invocation on the same deployment', async () => {
+    const { url } = await startServer((req, res, body) =>
+      req.url!.endsWith('/big')
+        ? answer(200, { ok: true, pad: 'x'.repeat(LIMIT) })(req, res, body)
+        : answer(200, { ok: true })(req, res, body),
+    );
+    expect(await limited.invoke(url, { ...request, handler: 'big' })).toMatchObject({ code: 502 });
+    expect(await limited.invoke(url, request)).toMatchObject({ kind: 'success' });
   });
 });
 

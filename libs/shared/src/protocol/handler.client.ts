@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
 import { parseManifest } from './manifest.parser';
@@ -11,7 +12,13 @@ import {
 } from './protocol.types';
 
 export type DiscoveryFailureReason =
-  'invalid-uri' | 'unreachable' | 'timeout' | 'http-status' | 'not-json' | 'not-manifest';
+  | 'invalid-uri'
+  | 'unreachable'
+  | 'timeout'
+  | 'http-status'
+  | 'not-json'
+  | 'not-manifest'
+  | 'too-large';
 
 /** Why a deployment could not be registered; `message` is meant for the operator as is. */
 export class DiscoveryError extends Error {
@@ -37,6 +44,13 @@ export interface HandlerClientOptions {
   /** Connections kept per deployment origin; unlimited by default (the invoker bounds concurrency). */
   connectionsPerOrigin?: number;
   connectTimeoutMs?: number;
+  /**
+   * Largest answer read, in bytes (32 MiB by default). Past it the connection is destroyed and
+   * the call fails: an invocation with a retryable failure, a discovery with a DiscoveryError.
+   */
+  maxResponseBytes?: number;
+  /** The setting `maxResponseBytes` comes from, named in the failure message. */
+  maxResponseBytesSetting?: string;
 }
 
 export interface DiscoverOptions {
@@ -56,6 +70,7 @@ export interface InvokeOptions {
 
 const DEFAULT_DISCOVERY_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 interface Target {
   origin: string;
@@ -82,6 +97,7 @@ interface RawResponse {
 
 type TransportProblem =
   | { kind: 'aborted'; reason: unknown }
+  | { kind: 'too-large' }
   | { kind: 'timeout' | 'unreachable' | 'connection'; detail: string };
 
 class TransportError extends Error {
@@ -98,6 +114,9 @@ export class HandlerClient {
   private readonly http: http.Agent;
   private readonly https: https.Agent;
   private readonly connectTimeoutMs: number;
+  private readonly maxResponseBytes: number;
+  /** The limit as failures name it, e.g. "65536 bytes (invoker.max-response-bytes)". */
+  private readonly limitText: string;
   private readonly targets = new Map<string, Target>();
 
   constructor(options: HandlerClientOptions = {}) {
@@ -109,6 +128,14 @@ export class HandlerClient {
     this.http = new http.Agent(agentOptions);
     this.https = new https.Agent(agentOptions);
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    // A UTF-8 body of n bytes decodes to at most n UTF-16 units: capped here, toString cannot
+    // fail with ERR_STRING_TOO_LONG whatever the setting says.
+    this.maxResponseBytes = Math.min(
+      options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      bufferConstants.MAX_STRING_LENGTH,
+    );
+    const setting = options.maxResponseBytesSetting;
+    this.limitText = `${this.maxResponseBytes} bytes${setting ? ` (${setting})` : ''}`;
   }
 
   async discover(uri: string, options: DiscoverOptions = {}): Promise<EndpointManifest> {
@@ -124,7 +151,7 @@ export class HandlerClient {
     try {
       response = await this.send({ ...target, method: 'GET', headers, body, timeoutMs });
     } catch (err) {
-      throw discoveryTransportError(target.href, err, timeoutMs);
+      throw discoveryTransportError(target.href, err, timeoutMs, this.limitText);
     }
     return manifestOf(target.href, response);
   }
@@ -157,7 +184,7 @@ export class HandlerClient {
       });
       return outcomeOf(target.href, response);
     } catch (err) {
-      return transportFailure(target.href, err, options.timeoutMs);
+      return transportFailure(target.href, err, options.timeoutMs, this.limitText);
     }
   }
 
@@ -184,7 +211,9 @@ export class HandlerClient {
    * One request over a pooled keep-alive connection. On a timeout or an abort the connection is
    * destroyed before this settles, so the handler sees its request end before any retry starts:
    * the invoker's no-overlap rule for exclusive handlers depends on that. (undici's abort does
-   * not always close the connection; node:http's destroy does.)
+   * not always close the connection; node:http's destroy does.) An answer larger than
+   * `maxResponseBytes`, by its content-length or by the bytes counted as they arrive, destroys the
+   * connection at once: no more than the limit is ever held.
    */
   private send(req: SendRequest): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
@@ -226,12 +255,24 @@ export class HandlerClient {
       });
       let response: RawResponse | undefined;
       request.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          response = { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
-        });
         res.on('error', (err) => fail(classify(err)));
+        const limit = this.maxResponseBytes;
+        const declared = res.headers['content-length'];
+        if (declared !== undefined && Number(declared) > limit) {
+          fail({ kind: 'too-large' });
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > limit) fail({ kind: 'too-large' });
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks, received).toString('utf8');
+          response = { status: res.statusCode ?? 0, body };
+        });
       });
       request.on('error', (err) => {
         problem ??= classify(err);
@@ -278,23 +319,25 @@ function discoveryTarget(uri: string): Target {
   }
 }
 
+/**
+ * The manifest in a discovery answer. Failures never quote the answer's bytes: the admin API
+ * returns these messages to whoever registered the URI, which may point at any internal service.
+ */
 function manifestOf(href: string, response: RawResponse): EndpointManifest {
   if (response.status !== 200) {
     const hint = response.status === 401 ? ' (signature rejected: check the signing key)' : '';
     throw new DiscoveryError(
       'http-status',
-      `${href} answered ${response.status}${hint}: ${snippet(response.body)}`,
+      `${href} answered ${response.status}${hint}`,
       response.status,
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(response.body);
-  } catch (err) {
-    throw new DiscoveryError(
-      'not-json',
-      `${href} answered 200 with a body that is not JSON (${messageOf(err)}): ${snippet(response.body)}`,
-    );
+  } catch {
+    // The parser's message quotes the body: not a word of it goes back.
+    throw new DiscoveryError('not-json', `${href} answered 200 with a body that is not JSON`);
   }
   try {
     return parseManifest(json);
@@ -325,12 +368,19 @@ function outcomeOf(href: string, response: RawResponse): InvokeOutcome {
   }
 }
 
-function transportFailure(href: string, err: unknown, timeoutMs?: number): InvokeFailure {
+function transportFailure(
+  href: string,
+  err: unknown,
+  timeoutMs: number | undefined,
+  limitText: string,
+): InvokeFailure {
   if (!(err instanceof TransportError)) throw err;
   const problem = err.problem;
   switch (problem.kind) {
     case 'aborted':
       throw new InvokeAbortedError(problem.reason);
+    case 'too-large':
+      return retryable(502, tooLarge(href, limitText));
     case 'timeout':
       return retryable(504, `no answer from ${href} ${within(timeoutMs)}(${problem.detail})`);
     case 'unreachable':
@@ -340,10 +390,17 @@ function transportFailure(href: string, err: unknown, timeoutMs?: number): Invok
   }
 }
 
-function discoveryTransportError(href: string, err: unknown, timeoutMs: number): DiscoveryError {
+function discoveryTransportError(
+  href: string,
+  err: unknown,
+  timeoutMs: number,
+  limitText: string,
+): DiscoveryError {
   if (!(err instanceof TransportError)) throw err;
   const problem = err.problem;
   switch (problem.kind) {
+    case 'too-large':
+      return new DiscoveryError('too-large', tooLarge(href, limitText));
     case 'timeout':
     case 'aborted':
       return new DiscoveryError('timeout', `no answer from ${href} ${within(timeoutMs)}`.trim());
@@ -351,6 +408,10 @@ function discoveryTransportError(href: string, err: unknown, timeoutMs: number):
     case 'connection':
       return new DiscoveryError('unreachable', `cannot reach ${href}: ${problem.detail}`);
   }
+}
+
+function tooLarge(href: string, limitText: string): string {
+  return `${href} answered more than ${limitText}; the answer was discarded`;
 }
 
 function retryable(code: number, message: string): InvokeFailure {
