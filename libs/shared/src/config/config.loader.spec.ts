@@ -164,7 +164,13 @@ describe('loadConfig: defaults', () => {
       configFile: undefined,
       kafkaClusters: [],
       database: { url: 'postgres://postgres@127.0.0.1:5432/tributary', schema: undefined },
-      admin: { bindAddress: '127.0.0.1:9070', tokens: [], maxBodyBytes: 1048576 },
+      admin: {
+        bindAddress: '127.0.0.1:9070',
+        tokens: [],
+        maxBodyBytes: 1048576,
+        maxManifestBytes: 4194304,
+        deploymentHosts: [],
+      },
       worker: {
         bindAddress: '127.0.0.1:9072',
         leaseTtlMs: 10_000,
@@ -178,6 +184,7 @@ describe('loadConfig: defaults', () => {
         requestTimeoutMs: 60_000,
         signingKey: undefined,
         leaseTtlMs: 10_000,
+        maxResponseBytes: 33554432,
         id: undefined,
       },
       invocation: {
@@ -222,6 +229,8 @@ schema = "test_1"
 bind-address = "0.0.0.0:19070"
 tokens = ["t1"]
 max-body-bytes = 2048
+max-manifest-bytes = 65536
+deployment-hosts = ["handlers.internal", "10.0.0.5:9080", "*.svc.cluster.local", "[::1]:9080"]
 [worker]
 bind-address = "0.0.0.0:19072"
 lease-ttl = "30s"
@@ -234,6 +243,7 @@ concurrency = 8
 request-timeout = "2m"
 signing-key = "k"
 lease-ttl = "20s"
+max-response-bytes = 1024
 id = "invoker-1"
 [invocation]
 retention = "1h30m"
@@ -254,6 +264,8 @@ topic-prefix = "trib"
       bindAddress: '0.0.0.0:19070',
       tokens: ['t1'],
       maxBodyBytes: 2048,
+      maxManifestBytes: 65536,
+      deploymentHosts: ['handlers.internal', '10.0.0.5:9080', '*.svc.cluster.local', '[::1]:9080'],
     });
     expect(config.worker).toEqual({
       bindAddress: '0.0.0.0:19072',
@@ -268,6 +280,7 @@ topic-prefix = "trib"
       requestTimeoutMs: 120_000,
       signingKey: 'k',
       leaseTtlMs: 20_000,
+      maxResponseBytes: 1024,
       id: 'invoker-1',
     });
     expect(config.invocation).toEqual({
@@ -435,7 +448,7 @@ describe('loadConfig: bad configuration', () => {
     ).toEqual([
       "admn: unknown section; did you mean 'admin'? (known sections here: ingress, database, admin, worker, invoker, invocation, bus)",
       'ingress.bind-address: unknown key (known keys here: kafka-clusters)',
-      "admin.bind-adress: unknown key; did you mean 'bind-address'? (known keys here: bind-address, tokens, max-body-bytes)",
+      "admin.bind-adress: unknown key; did you mean 'bind-address'? (known keys here: bind-address, tokens, max-body-bytes, max-manifest-bytes, deployment-hosts)",
     ]);
   });
 
@@ -451,9 +464,14 @@ describe('loadConfig: bad configuration', () => {
     ]);
   });
 
+  it('rejects a deployment-hosts entry that is not a host', () => {
+    expect(problemsOf('[admin]\ndeployment-hosts = ["[:::]"]\n')).toHaveLength(1);
+    expect(problemsOf('[admin]\ndeployment-hosts = ["http://x"]\n')).toHaveLength(1);
+  });
+
   it('rejects a bad on-max-attempts', () => {
     expect(problemsOf('[invocation.default-retry-policy]\non-max-attempts = "stop"\n')).toEqual([
-      'invocation.default-retry-policy.on-max-attempts: must be "pause" or "kill"; got "stop"',
+      'invocation.default-retry-policy.on-max-attempts: must be "pause", "kill" or "dead-letter"; got "stop"',
     ]);
   });
 

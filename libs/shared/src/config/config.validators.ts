@@ -83,7 +83,9 @@ export function IsNonEmptyString(opts: { secret?: boolean } = {}): PropertyDecor
 }
 
 export function IsOneOf(allowed: readonly string[]): PropertyDecorator {
-  const list = allowed.map((item) => `"${item}"`).join(' or ');
+  const quoted = allowed.map((item) => `"${item}"`);
+  const list =
+    quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : quoted.join('');
   return configRule(
     'isOneOf',
     (value) => typeof value === 'string' && allowed.includes(value),
@@ -130,12 +132,17 @@ export function IsBrokerList(): PropertyDecorator {
 }
 
 /** `host`, `host:port`, or `*.domain` (any subdomain): what `admin.deployment-hosts` lists. */
-export const HOST_PATTERN = /^(\*\.)?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+export const HOST_PATTERN =
+  /^(\*\.)?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 export function IsHostPatternList(): PropertyDecorator {
   return configRule(
     'isHostPatternList',
-    (value) => isStringList(value) && value.every((item) => HOST_PATTERN.test(item)),
+    (value) =>
+      isStringList(value) &&
+      value.every(
+        (item) => HOST_PATTERN.test(item) && URL.canParse(`http://${item.replace(/^\*\./, 'x.')}/`),
+      ),
     (value) =>
       `must be a list of hosts such as ["handlers.internal", "10.0.0.5:9080", "*.svc.cluster.local"]; got ${describeValue(value)}`,
   );
