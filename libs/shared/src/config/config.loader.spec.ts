@@ -383,6 +383,19 @@ describe('loadConfig: environment overrides', () => {
     ]);
   });
 
+  it('reports an unparseable cluster variable together with every other problem', () => {
+    expect(
+      problemsOf('[bus]\npartitions = 0\n', {
+        RESTATE_INGRESS__KAFKA_CLUSTERS: '[{name="a",brokers=[}]',
+        TRIBUTARY_ADMIN_BIND_ADDRESS: 'nowhere',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^RESTATE_INGRESS__KAFKA_CLUSTERS: not a valid TOML inline array/),
+      'TRIBUTARY_ADMIN_BIND_ADDRESS (admin.bind-address): must be "host:port", e.g. "0.0.0.0:9070"; got "nowhere"',
+      'bus.partitions: must be a positive whole number; got 0',
+    ]);
+  });
+
   it('names the cluster variable in problems with its entries', () => {
     expect(
       problemsOf(undefined, { TRIBUTARY_INGRESS__KAFKA_CLUSTERS: '[{name="a",brokers="b:9092"}]' }),

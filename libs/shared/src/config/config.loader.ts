@@ -50,7 +50,11 @@ function checkKeys(table: TomlTable, known: string[], prefix: string, problems: 
   }
 }
 
-/** The file (if any) and the environment's cluster list; throws when either cannot be read. */
+/**
+ * The file (if any) and the environment's cluster list. Throws when the file cannot be read
+ * (nothing else can be checked then); an unreadable cluster list in the environment is reported
+ * with the other problems, the clusters taken as none.
+ */
 function readSources(argv: readonly string[], env: ConfigEnv, warnings: string[]): Sources {
   const problems: ConfigProblem[] = [];
   const choice = chooseConfigFile(argv, env);
@@ -60,14 +64,15 @@ function readSources(argv: readonly string[], env: ConfigEnv, warnings: string[]
       : { tree: {} };
   const envClusters = readEnvClusters(env);
   warnings.push(...envClusters.warnings);
-  for (const problem of [choice.problem, file.problem, envClusters.problem]) {
+  for (const problem of [choice.problem, file.problem]) {
     if (problem) problems.push(problem);
   }
   if (problems.length > 0) throw new ConfigError(problems, sourceLabel(choice.path));
   const tree = file.tree ?? {};
   const ingress = isTable(tree.ingress) ? tree.ingress : {};
-  const clusters =
-    envClusters.label !== undefined
+  const clusters: ParsedClusters = envClusters.problem
+    ? { clusters: [], problems: [envClusters.problem], warnings: [] }
+    : envClusters.label !== undefined
       ? parseKafkaClusters(envClusters.raw, envClusters.label)
       : parseKafkaClusters(ingress['kafka-clusters'], 'ingress.kafka-clusters');
   if (envClusters.label !== undefined && ingress['kafka-clusters'] !== undefined) {
