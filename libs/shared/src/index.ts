@@ -7,4 +7,5 @@ export * from './ids/ids';
 export * from './kafka';
 export * from './metrics/metrics.module';
 export * from './contracts/invocation-command';
+export * from './contracts/ordering';
 export * from './protocol';

@@ -5,6 +5,7 @@ import {
   InvokeAbortedError,
   InvokeOutcome,
   JSON_CONTENT_TYPE,
+  keyOf,
   TRIBUTARY_CONFIG,
   TributaryConfig,
 } from '@tributary/shared';
@@ -18,7 +19,6 @@ import {
   InvocationStore,
   OpenInvocation,
   StateChangeSet,
-  stateMapKey,
 } from './invocation.store';
 import { decideRetry, resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
@@ -228,14 +228,14 @@ export class InvocationExecutor implements OnApplicationShutdown {
       return;
     }
     for (const c of claimed) {
-      this.track(this.execute(c, state.get(stateMapKey(c.service, c.key)), claimedAt));
+      this.track(this.execute(c, state.get(keyOf(c.service, c.key)), claimedAt));
     }
   }
 
   /** Claims refused: completed elsewhere, not yet due, or its key busy. Re-read and re-queue. */
   private async refused(invs: OpenInvocation[]): Promise<void> {
     const open = new Map((await this.store.open(invs.map((i) => i.id))).map((o) => [o.id, o]));
-    const keysToReload = new Set<string>();
+    const keysToReload = new Map<string, [string, string]>();
     for (const inv of invs) {
       const now = open.get(inv.id);
       if (!now) {
@@ -248,11 +248,10 @@ export class InvocationExecutor implements OnApplicationShutdown {
       }
       const dueAt = Math.max(now.dueAt, Date.now() + CLAIM_RETRY_MS);
       this.scheduler.finish(inv.id, { kind: 'again', status: now.status, dueAt });
-      if (inv.exclusive) keysToReload.add(`${inv.service}\u0000${inv.key}`);
+      if (inv.exclusive) keysToReload.set(keyOf(inv.service, inv.key), [inv.service, inv.key]);
     }
     // An older invocation of the key may be missing here: load the key's queue from Postgres.
-    for (const k of keysToReload) {
-      const [service, key] = k.split('\u0000');
+    for (const [service, key] of keysToReload.values()) {
       this.scheduler.upsert(await this.store.openForKey(service, key));
     }
   }

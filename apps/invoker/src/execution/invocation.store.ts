@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InvocationCommand, InvocationStatus } from '@tributary/shared';
-import { handlerHeaders, isExclusive, returnedRows } from '@tributary/shared';
+import { handlerHeaders, isExclusive, keyOf, mayRunSql, returnedRows } from '@tributary/shared';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
@@ -214,11 +214,8 @@ export class InvocationStore {
        w AS (
          SELECT v.*, CASE
            WHEN v.failure IS NOT NULL THEN 'completed'
-           -- Started by its insert: what a claim would check, under the same per-key lock.
-           WHEN v.start AND (NOT v.exclusive OR NOT EXISTS (
-             SELECT 1 FROM invocations o
-              WHERE o.exclusive AND o.target_service = v.service AND o.target_key = v.key
-                AND o.status <> 'completed')) THEN 'running'
+           -- Started by its insert: the rule a claim checks, under the same per-key lock.
+           WHEN v.start AND ${INSERT_MAY_RUN} THEN 'running'
            WHEN v.exclusive THEN 'pending'
            ELSE 'ready' END AS status
          FROM v),
@@ -395,7 +392,7 @@ export class InvocationStore {
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
       );
     for (const r of rows) {
-      const k = stateMapKey(r.service_name, r.object_key);
+      const k = keyOf(r.service_name, r.object_key);
       if (!result.has(k)) result.set(k, new Map());
       result.get(k)!.set(r.state_key, r.value);
     }
@@ -493,10 +490,26 @@ async function lockKeys(tx: EntityManager, keys: [string, string][]): Promise<vo
   );
 }
 
+/** The ordering rule for a row being inserted (`v`, no seq yet) and for a row claimed (`i`). */
+const INSERT_MAY_RUN = mayRunSql({
+  exclusive: 'v.exclusive',
+  service: 'v.service',
+  key: 'v.key',
+  id: 'v.id',
+  seq: null,
+});
+const CLAIM_MAY_RUN = mayRunSql({
+  exclusive: 'i.exclusive',
+  service: 'i.target_service',
+  key: 'i.target_key',
+  id: 'i.id',
+  seq: 'i.seq',
+});
+
 /**
- * Claims the given invocations that may run now. An exclusive invocation is claimed only when no
- * older one of its key is open and no other one of its key is running under a live lease; the
- * caller holds the keys' advisory locks, so two exclusive executions of one key never overlap.
+ * Claims the given invocations that may run now by the ordering rule (`mayRunSql`); the caller
+ * holds the keys' advisory locks, so two exclusive executions of one key never overlap. A claim
+ * after a finished invocation (handover) goes through here too.
  */
 async function claimIn(
   tx: EntityManager,
@@ -514,11 +527,7 @@ async function claimIn(
           AND (i.status IN ('pending', 'ready', 'scheduled', 'backing-off')
                OR (i.status = 'running' AND i.lease_expires_at < now()))
           AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
-          AND (NOT i.exclusive OR NOT EXISTS (
-                SELECT 1 FROM invocations o
-                 WHERE o.exclusive AND o.target_service = i.target_service
-                   AND o.target_key = i.target_key AND o.id <> i.id AND o.status <> 'completed'
-                   AND (o.seq < i.seq OR (o.status = 'running' AND o.lease_expires_at >= now()))))
+          AND ${CLAIM_MAY_RUN}
        RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
                  i.service_ty, i.retry_count, i.retry_policy, i.dead_letter_topic)
      SELECT c.*, p.input, p.headers, p.raw_headers
@@ -540,10 +549,6 @@ async function claimIn(
     retryPolicy: r.retry_policy as Record<string, unknown> | null,
     deadLetterTopic: r.dead_letter_topic as string | null,
   }));
-}
-
-export function stateMapKey(service: string, key: string): string {
-  return `${service}\u0000${key}`;
 }
 
 async function applyStateChanges(

@@ -12,6 +12,8 @@ import {
   InvocationControl,
   isExclusive,
   KafkajsBatchConsumer,
+  keyOf,
+  mayStart,
   RecordBatch,
   BatchContext,
 } from '@tributary/shared';
@@ -217,8 +219,9 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * The commands that can start as they are inserted, without waiting for a claim: as many as the
-   * free concurrency allows, and of an exclusive key only the first, and only if no invocation of
-   * that key is open here (the insert checks Postgres as well, under the key's lock).
+   * free concurrency allows, and those the ordering rule lets start: of an exclusive key only the
+   * first, and only if no invocation of that key is open here (the insert checks Postgres as
+   * well, under the key's lock).
    */
   private directStart(commands: ArrivedCommand[]): StartRequest | undefined {
     // Batches of several partitions are inserted at once: count what the others are starting.
@@ -226,18 +229,21 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     if (free <= 0) return undefined;
     const ids = new Set<string>();
     const keys: [string, string][] = [];
-    const seen = new Set<string>();
+    /** The head of each key as it will be once this batch is inserted. */
+    const heads = new Map<string, string | undefined>();
     for (const { command: c } of commands) {
       if (free <= 0) break;
       if (c.failure !== null) continue;
       const { service, key, serviceTy, handlerTy } = c.target;
-      if (isExclusive(serviceTy, handlerTy)) {
-        const k = `${service}\u0000${key}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        if (!this.scheduler.idleKey(service, key)) continue;
-        keys.push([service, key]);
+      const exclusive = isExclusive(serviceTy, handlerTy);
+      let head: string | undefined;
+      if (exclusive) {
+        const k = keyOf(service, key);
+        head = heads.has(k) ? heads.get(k) : this.scheduler.keyHead(service, key);
+        if (!heads.has(k)) heads.set(k, head ?? c.id);
       }
+      if (!mayStart({ id: c.id, exclusive, status: 'pending', dueAt: 0 }, head, 0)) continue;
+      if (exclusive) keys.push([service, key]);
       ids.add(c.id);
       free--;
     }

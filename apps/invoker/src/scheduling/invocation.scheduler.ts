@@ -1,3 +1,4 @@
+import { keyOf, mayStart } from '@tributary/shared';
 import type { OpenInvocation } from '../execution/invocation.store';
 
 interface Slot {
@@ -15,11 +16,11 @@ export type Finish =
   | { kind: 'paused' };
 
 /**
- * The ordering rule, in one place. Exclusive invocations (virtual object exclusive handlers,
- * workflow `run`) wait in a queue per key, in arrival (`seq`) order, and only the head of a key's
- * queue may run; everything else runs as soon as it is due. `take` hands out at most
- * `concurrency` invocations at a time. Pure bookkeeping, no I/O: the executor claims what it is
- * handed in Postgres, where the same rule is checked again under a per-key lock.
+ * What runs next, in memory. Exclusive invocations wait in a queue per key, in arrival (`seq`)
+ * order, and the ordering rule (`mayStart`, from the shared ordering module) decides what may
+ * start: only the head of a key's queue; everything else as soon as it is due. `take` hands out
+ * at most `concurrency` invocations at a time. Pure bookkeeping, no I/O: the executor claims
+ * what it is handed in Postgres, where the same rule is checked again (`mayRunSql`).
  */
 export class InvocationScheduler {
   private readonly slots = new Map<string, Slot>();
@@ -76,9 +77,9 @@ export class InvocationScheduler {
     return Math.max(0, this.concurrency - this.inFlight.size);
   }
 
-  /** No open invocation of this key is known here. */
-  idleKey(service: string, key: string): boolean {
-    return !this.keyQueues.has(keyOf(service, key));
+  /** The oldest open invocation of the key known here, if any: what `mayStart` needs. */
+  keyHead(service: string, key: string): string | undefined {
+    return this.keyQueues.get(keyOf(service, key))?.[0]?.id;
   }
 
   /** Invocations that started when they were inserted: in flight until `finish`. */
@@ -156,7 +157,8 @@ export class InvocationScheduler {
     if (queue?.[0]?.id !== id || queue.length < 2) return undefined;
     const next = this.slots.get(queue[1].id);
     if (!next || this.inFlight.has(next.inv.id)) return undefined;
-    if (next.inv.status === 'paused' || next.inv.dueAt > this.now()) return undefined;
+    // With `id` ended, `next` is the key's head.
+    if (!mayStart(next.inv, next.inv.id, this.now())) return undefined;
     next.queued = null;
     this.inFlight.add(next.inv.id);
     return next.inv;
@@ -216,8 +218,11 @@ export class InvocationScheduler {
   }
 
   private eligible(inv: OpenInvocation, now: number): boolean {
-    if (inv.status === 'paused' || inv.dueAt > now) return false;
-    return !inv.exclusive || this.keyQueues.get(queueKey(inv))?.[0]?.id === inv.id;
+    return mayStart(
+      inv,
+      inv.exclusive ? this.keyQueues.get(queueKey(inv))?.[0]?.id : undefined,
+      now,
+    );
   }
 
   private enqueue(slot: Slot): void {
@@ -254,10 +259,6 @@ export class InvocationScheduler {
 
 function queueKey(inv: OpenInvocation): string {
   return keyOf(inv.service, inv.key);
-}
-
-function keyOf(service: string, key: string): string {
-  return `${service}\u0000${key}`;
 }
 
 /** A binary min-heap of values by numeric key. */

@@ -66,16 +66,6 @@ export interface InvocationControl {
 
 export type BusMessage = InvocationCommand | InvocationControl;
 
-/** The bus key: every message for one object/workflow key lands on one partition, in order. */
-export function orderingKey(
-  service: string,
-  key: string,
-  invocationId: string,
-  keyed: boolean,
-): string {
-  return keyed ? `${service}\u0000${key}` : invocationId;
-}
-
 /** Header that carries an invocation command's fields (all but the body) as JSON. */
 export const COMMAND_HEADER = 'tributary.command';
 
@@ -271,10 +261,4 @@ export function metadataHeaders(command: InvocationCommand): Record<string, stri
 /** The headers a handler gets: the record's own, then the metadata, which always wins. */
 export function handlerHeaders(command: InvocationCommand): Record<string, string> {
   return { ...command.headers, ...metadataHeaders(command) };
-}
-
-/** True when at most one invocation per key may run: VO exclusive handlers and workflow `run`. */
-export function isExclusive(serviceTy: ServiceTy, handlerTy: HandlerTy | null): boolean {
-  if (serviceTy === 'SERVICE') return false;
-  return handlerTy === 'EXCLUSIVE' || handlerTy === 'WORKFLOW' || handlerTy === null;
 }

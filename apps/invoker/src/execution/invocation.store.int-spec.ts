@@ -1,0 +1,225 @@
+import { DataSource } from 'typeorm';
+import {
+  InvocationCommand,
+  isExclusive,
+  mayRunSql,
+  type HandlerType,
+  type ServiceType,
+} from '@tributary/shared';
+import { createTestSchema, TestSchema } from '../../../../test/support/database';
+import { AttemptResult, InvocationStore } from './invocation.store';
+
+/** Direct tests of the invoker's SQL against a real Postgres: the ordering rule, fence, dedup. */
+describe('InvocationStore (real Postgres)', () => {
+  let schema: TestSchema;
+  let ds: DataSource;
+  let store: InvocationStore;
+  let n = 0;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('store');
+    ds = await schema.migrated();
+    store = new InvocationStore(ds);
+  });
+
+  afterAll(async () => {
+    await schema.drop();
+  });
+
+  const command = (
+    key: string,
+    serviceTy: ServiceType = 'VIRTUAL_OBJECT',
+    handlerTy: HandlerType | null = 'EXCLUSIVE',
+  ): InvocationCommand => ({
+    type: 'invoke',
+    v: 1,
+    id: `inv_store_${++n}`,
+    subscriptionId: 'sub_1',
+    target: { service: 'Obj', handler: 'h', key, serviceTy, handlerTy },
+    record: { topic: 't', partition: 0, offset: String(n), timestamp: '0', key: null },
+    headers: {},
+    rawHeaders: {},
+    body: Buffer.from('{}'),
+    failure: null,
+    retryPolicy: null,
+    deadLetterTopic: null,
+  });
+
+  async function insert(...commands: InvocationCommand[]): Promise<string[]> {
+    await store.insert(commands.map((c) => ({ command: c, busPartition: 0 })));
+    return commands.map((c) => c.id);
+  }
+
+  async function setRow(id: string, status: string, leaseMs?: number): Promise<void> {
+    await ds.query(
+      `UPDATE invocations SET status = $2,
+         lease_expires_at = CASE WHEN $3::int IS NULL THEN NULL
+                                 ELSE now() + $3::int * interval '1 millisecond' END
+        WHERE id = $1`,
+      [id, status, leaseMs ?? null],
+    );
+  }
+
+  /** Of `ids`, those the claim's form of the rule lets run. */
+  async function mayRun(ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await ds.query(
+      `SELECT i.id FROM invocations i WHERE i.id = ANY($1) AND ${mayRunSql({
+        exclusive: 'i.exclusive',
+        service: 'i.target_service',
+        key: 'i.target_key',
+        id: 'i.id',
+        seq: 'i.seq',
+      })}`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Whether the insert's form of the rule lets a new exclusive invocation of `key` run. */
+  async function newMayRun(key: string): Promise<boolean> {
+    const [row]: { ok: boolean }[] = await ds.query(
+      `SELECT ${mayRunSql({ exclusive: 'TRUE', service: `'Obj'`, key: '$1', id: `'new'`, seq: null })} AS ok`,
+      [key],
+    );
+    return row.ok;
+  }
+
+  describe('mayRunSql, the ordering rule in Postgres', () => {
+    it.each([
+      ['pending', undefined, false],
+      ['ready', undefined, false],
+      ['backing-off', undefined, false],
+      ['paused', undefined, false], // a paused one holds its key, as in Restate
+      ['running', 60_000, false], // running under a live lease
+      ['running', -60_000, false], // its lease ran out, but it is older: it runs again first
+      ['completed', undefined, true],
+    ])(
+      'an older %s invocation of the key (lease %s ms) -> the next may run: %s',
+      async (status, lease, expected) => {
+        const key = `k${n}`;
+        const [older, next] = await insert(command(key), command(key));
+        await setRow(older, status, lease);
+        expect(await mayRun([next])).toEqual(expected ? [next] : []);
+      },
+    );
+
+    it('a younger invocation running under a live lease holds the key; an expired lease does not', async () => {
+      const key = `k${n}`;
+      const [older, younger] = await insert(command(key), command(key));
+      await setRow(younger, 'running', 60_000);
+      expect(await mayRun([older])).toEqual([]);
+      await setRow(younger, 'running', -1_000);
+      expect(await mayRun([older])).toEqual([older]);
+    });
+
+    it.each([
+      ['SERVICE', null],
+      ['VIRTUAL_OBJECT', 'SHARED'],
+      ['WORKFLOW', 'SHARED'],
+    ] as [ServiceType, HandlerType | null][])(
+      'a %s %s invocation runs whatever its key does',
+      async (serviceTy, handlerTy) => {
+        const key = `k${n}`;
+        const [older] = await insert(command(key));
+        await setRow(older, 'running', 60_000);
+        const [mine] = await insert(command(key, serviceTy, handlerTy));
+        expect(isExclusive(serviceTy, handlerTy)).toBe(false);
+        expect(await mayRun([mine])).toEqual([mine]);
+      },
+    );
+
+    it('a workflow run is exclusive like an object handler', async () => {
+      const key = `k${n}`;
+      const [first, second] = await insert(
+        command(key, 'WORKFLOW', 'WORKFLOW'),
+        command(key, 'WORKFLOW', 'WORKFLOW'),
+      );
+      expect(await mayRun([first, second])).toEqual([first]);
+    });
+
+    it('an invocation being inserted may run only when no invocation of its key is open', async () => {
+      const key = `k${n}`;
+      expect(await newMayRun(key)).toBe(true);
+      const [older] = await insert(command(key));
+      expect(await newMayRun(key)).toBe(false);
+      await setRow(older, 'paused');
+      expect(await newMayRun(key)).toBe(false);
+      await setRow(older, 'completed');
+      expect(await newMayRun(key)).toBe(true);
+    });
+  });
+
+  describe('the epoch fence', () => {
+    const ended = (id: string, epoch: number): AttemptResult => ({
+      id,
+      epoch,
+      status: 'completed',
+      completionResult: 'success',
+      output: Buffer.from('"late"'),
+      outputContentType: 'application/json',
+      completionFailure: null,
+      lastFailure: null,
+      lastFailureCode: null,
+      retryCount: 0,
+      nextRetryAt: null,
+      state: {
+        service: 'Obj',
+        key: 'fenced',
+        changes: { set: new Map([['s', Buffer.from('1')]]), clear: [], clearAll: false },
+      },
+    });
+
+    it('a finish with a stale epoch changes nothing, state included', async () => {
+      const [id] = await insert(command('fenced'));
+      const [first] = await store.claim([id], 'invoker-a', 1, [['Obj', 'fenced']]);
+      expect(first.epoch).toBe(1);
+      // The lease runs out; another invoker claims it again.
+      await ds.query(
+        `UPDATE invocations SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
+        [id],
+      );
+      const [second] = await store.claim([id], 'invoker-b', 60_000, [['Obj', 'fenced']]);
+      expect(second.epoch).toBe(2);
+
+      const stale = await store.finish([ended(id, 1)]);
+      expect([...stale.applied]).toEqual([]);
+      const [row] = await ds.query(
+        `SELECT status, lease_owner, output FROM invocations WHERE id = $1`,
+        [id],
+      );
+      expect(row).toEqual({ status: 'running', lease_owner: 'invoker-b', output: null });
+      expect(await ds.query(`SELECT * FROM object_state WHERE object_key = 'fenced'`)).toEqual([]);
+
+      const current = await store.finish([ended(id, 2)]);
+      expect([...current.applied]).toEqual([id]);
+      const [done] = await ds.query(`SELECT status FROM invocations WHERE id = $1`, [id]);
+      expect(done.status).toBe('completed');
+    });
+  });
+
+  describe('a bus command delivered twice', () => {
+    it('makes one row, keeps its sequence, and comes back open only while it is open', async () => {
+      const a = command('dup');
+      const b = command('dup');
+      const first = await store.insert([a, b].map((c) => ({ command: c, busPartition: 3 })));
+      const seqs = new Map(first.open.map((o) => [o.id, o.seq]));
+      expect(seqs.get(a.id)! < seqs.get(b.id)!).toBe(true);
+      // Read again (a crash before the bus offset was committed), with a new command between.
+      const c = command('dup');
+      const again = await store.insert([a, c, b].map((x) => ({ command: x, busPartition: 3 })));
+      const [{ count }] = await ds.query(
+        `SELECT count(*)::int AS count FROM invocations WHERE id = ANY($1)`,
+        [[a.id, b.id, c.id]],
+      );
+      expect(count).toBe(3);
+      const seqAgain = new Map(again.open.map((o) => [o.id, o.seq]));
+      expect(seqAgain.get(a.id)).toBe(seqs.get(a.id));
+      expect(seqAgain.get(b.id)).toBe(seqs.get(b.id));
+      expect(seqAgain.get(c.id)! > seqs.get(b.id)!).toBe(true);
+      // Once completed, a re-read brings nothing back to run.
+      await setRow(a.id, 'completed');
+      const third = await store.insert([{ command: a, busPartition: 3 }]);
+      expect(third.open).toEqual([]);
+    });
+  });
+});
