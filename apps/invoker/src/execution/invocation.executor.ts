@@ -1,42 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import {
   HandlerClient,
-  InvocationRequest,
   InvokeAbortedError,
   InvokeOutcome,
-  JSON_CONTENT_TYPE,
   keyOf,
   TRIBUTARY_CONFIG,
   TributaryConfig,
 } from '@tributary/shared';
 import { hostname } from 'node:os';
 import { InvokerMetrics } from '../invoker.metrics';
-import { Finish, InvocationScheduler } from '../scheduling/invocation.scheduler';
+import { InvocationScheduler } from '../scheduling/invocation.scheduler';
+import { AttemptEnd, attemptEnd } from './attempt-outcome';
 import { HandlerRegistry } from './handler.registry';
-import {
-  AttemptResult,
-  ClaimedInvocation,
-  InvocationStore,
-  OpenInvocation,
-  StateChangeSet,
-} from './invocation.store';
-import { decideRetry, resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
+import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
+import { ClaimedInvocation, InvocationStore, OpenInvocation } from './invocation.store';
+import { LeaseKeeper } from './lease-keeper';
+import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
 export const SCHEDULER = Symbol('SCHEDULER');
 
-/** Why a request in flight was aborted. */
-type AbortReason = 'kill' | 'cancel' | 'pause' | 'lease' | 'shutdown';
-
-interface Running {
-  controller: AbortController;
-  reason?: AbortReason;
-  /** Until when our lease surely holds: taken before the claim or renewal that set it. */
-  leaseUntil: number;
-}
-
-interface PendingFinish {
-  result: AttemptResult;
-  finish: Finish;
+interface PendingFinish extends Pick<AttemptEnd, 'result' | 'finish'> {
   /** An exclusive invocation that ends here: its key's state before the call, for a successor. */
   handover?: { stateBefore: Map<string, Buffer> | undefined };
 }
@@ -53,20 +36,21 @@ const FINISH_BATCH = 512;
 /** After a refused claim (key busy elsewhere, lease still live), look again this much later. */
 const CLAIM_RETRY_MS = 250;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Runs what the scheduler hands out: claims it in Postgres (batched), calls the handler over the
  * protocol (pooled keep-alive connections), and records the end of each attempt (batched), with
- * state changes, fenced by the claim's epoch. Holds a lease on every invocation it runs and
- * renews it; if renewing fails for too long it aborts its requests rather than risk an overlap.
+ * state changes, fenced by the claim's epoch. The decisions are made elsewhere, each in a module
+ * of its own: what an attempt's outcome means (`attempt-outcome.ts`, with the retry policy), what
+ * the handler is sent (`invocation-request.ts`), and when a request must stop because its lease
+ * may run out (`lease-keeper.ts`). An exclusive invocation that ends hands its key, with the
+ * key's state, to the next one of the key in the transaction that records its end.
  */
 @Injectable()
 export class InvocationExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger('executor');
   readonly owner: string;
   private readonly client: HandlerClient;
-  private readonly running = new Map<string, Running>();
+  private readonly leases: LeaseKeeper;
   private claimQueue: OpenInvocation[] = [];
   private claimsInFlight = 0;
   private finishQueue: PendingFinish[] = [];
@@ -74,8 +58,6 @@ export class InvocationExecutor implements OnApplicationShutdown {
   private pumpScheduled = false;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
-  private leaseTimer?: NodeJS.Timeout;
-  private watchdog?: NodeJS.Timeout;
   private stopped = false;
   private readonly executions = new Set<Promise<void>>();
 
@@ -92,8 +74,12 @@ export class InvocationExecutor implements OnApplicationShutdown {
     });
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
     const ttl = config.invoker.leaseTtlMs;
-    this.leaseTimer = setInterval(() => void this.renewLeases(), ttl / 4);
-    this.watchdog = setInterval(() => this.abortExpiring(), Math.min(250, ttl / 8));
+    this.leases = new LeaseKeeper(ttl, (ids) => this.store.renewLeases(this.owner, ids, ttl), {
+      expiring: (id) =>
+        this.logger.warn(`lease of ${id} not renewed in time: aborting its request`),
+      renewFailed: (err) => this.logger.warn(`lease renewal failed: ${String(err)}`),
+    });
+    this.leases.start();
   }
 
   get leaseTtlMs(): number {
@@ -112,10 +98,9 @@ export class InvocationExecutor implements OnApplicationShutdown {
 
   /** A control message for an invocation of a partition this invoker owns. */
   async control(id: string, action: 'kill' | 'cancel' | 'pause' | 'wake'): Promise<void> {
-    const run = this.running.get(id);
+    const run = this.leases.get(id);
     if (run && action !== 'wake') {
-      run.reason = action;
-      run.controller.abort(action);
+      this.leases.abort(run, action);
       return;
     }
     if (this.scheduler.isInFlight(id)) return; // being claimed: the claim re-reads the row
@@ -130,10 +115,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     clearTimeout(this.wakeTimer);
     const grace = setTimeout(() => {
       // Hand back what is still running: it is released, not failed, and runs again elsewhere.
-      for (const run of this.running.values()) {
-        run.reason = 'shutdown';
-        run.controller.abort('shutdown');
-      }
+      for (const run of this.leases.values()) this.leases.abort(run, 'shutdown');
     }, 10_000);
     while (this.executions.size > 0 || this.claimsInFlight > 0) {
       await Promise.allSettled([...this.executions]);
@@ -141,8 +123,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     }
     clearTimeout(grace);
     await this.flushFinishes();
-    clearInterval(this.leaseTimer);
-    clearInterval(this.watchdog);
+    this.leases.stop();
     await this.client.close();
   }
 
@@ -266,11 +247,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     state: Map<string, Buffer> | undefined,
     claimedAt: number,
   ): Promise<void> {
-    const run: Running = {
-      controller: new AbortController(),
-      leaseUntil: claimedAt + this.config.invoker.leaseTtlMs,
-    };
-    this.running.set(c.id, run);
+    const run = this.leases.add(c.id, claimedAt);
     this.metrics.inFlight.inc();
     const attempt = c.retryCount + 1;
     const started = process.hrtime.bigint();
@@ -291,7 +268,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
           ? failure(true, 400, badInput)
           : await this.client.invoke(
               target.deploymentUri,
-              this.request(c, attempt, target.inputContentType, state),
+              invocationRequest(c, attempt, target.inputContentType, state),
               {
                 timeoutMs: this.config.invoker.requestTimeoutMs,
                 signal: run.controller.signal,
@@ -310,164 +287,28 @@ export class InvocationExecutor implements OnApplicationShutdown {
               `invoker error before the call: ${err instanceof Error ? err.message : String(err)}`,
             );
     } finally {
-      this.running.delete(c.id);
+      this.leases.delete(c.id);
       this.metrics.inFlight.dec();
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics.handlerLatency.observe({ service: c.service, handler: c.handler }, seconds);
-    const pending = this.resultOf(c, attempt, outcome, run.reason, policies);
-    if (c.exclusive && pending.finish.kind === 'done') {
-      pending.handover = { stateBefore: state };
-    }
-    this.queueFinish(pending);
-  }
-
-  private request(
-    c: ClaimedInvocation,
-    attempt: number,
-    contentType: string | null,
-    state: Map<string, Buffer> | undefined,
-  ): InvocationRequest {
-    const request: InvocationRequest = {
-      invocationId: c.id,
-      service: c.service,
-      handler: c.handler,
-      key: c.key,
+    const end = attemptEnd({
+      invocation: c,
       attempt,
-      headers: c.headers,
-      rawHeaders: c.rawHeaders ?? {},
-      body: (c.input ?? Buffer.alloc(0)).toString('base64'),
-    };
-    if (contentType) request.contentType = contentType;
-    if (c.serviceTy !== 'SERVICE') {
-      request.state = Object.fromEntries(
-        [...(state ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString('base64')]),
-      );
-    }
-    return request;
-  }
-
-  private resultOf(
-    c: ClaimedInvocation,
-    attempt: number,
-    outcome: InvokeOutcome | 'aborted',
-    reason: AbortReason | undefined,
-    manifestPolicies: RetryPolicyOverride[],
-  ): PendingFinish {
-    const base: AttemptResult = {
-      id: c.id,
-      epoch: c.epoch,
-      status: 'completed',
-      completionResult: null,
-      output: null,
-      outputContentType: null,
-      completionFailure: null,
-      lastFailure: null,
-      lastFailureCode: null,
-      retryCount: c.retryCount,
-      nextRetryAt: null,
-      state: null,
-    };
-    const done: Finish = { kind: 'done' };
-    if (outcome === 'aborted') {
-      this.metrics.attempts.inc({ outcome: 'aborted' });
-      switch (reason) {
-        case 'kill':
-        case 'cancel': {
-          const message = `Invocation ${reason === 'kill' ? 'killed' : 'canceled'} through the admin API`;
-          return {
-            result: {
-              ...base,
-              completionResult: 'failure',
-              completionFailure: message,
-              lastFailure: message,
-              lastFailureCode: 409,
-            },
-            finish: done,
-          };
-        }
-        case 'pause':
-          return { result: { ...base, status: 'paused' }, finish: { kind: 'paused' } };
-        case 'lease':
-        case 'shutdown':
-        case undefined: {
-          // Handed back unfinished: not an attempt that failed, so no retry is counted.
-          const status = c.exclusive ? 'pending' : 'ready';
-          return { result: { ...base, status }, finish: { kind: 'again', status, dueAt: 0 } };
-        }
-      }
-    }
-    const changes =
-      c.exclusive && outcome.state
-        ? { service: c.service, key: c.key, changes: outcome.state }
-        : null;
-    if (outcome.kind === 'success') {
-      this.metrics.attempts.inc({ outcome: 'success' });
-      return {
-        result: {
-          ...base,
-          completionResult: 'success',
-          output: outcome.output,
-          outputContentType: outcome.contentType ?? JSON_CONTENT_TYPE,
-          state: changes,
-        },
-        finish: done,
-      };
-    }
-    const failed = { ...base, lastFailure: outcome.message, lastFailureCode: outcome.code };
-    if (outcome.terminal) {
-      this.metrics.attempts.inc({ outcome: 'terminal' });
-      return {
-        result: {
-          ...failed,
-          completionResult: 'failure',
-          completionFailure: outcome.message,
-          state: changes,
-        },
-        finish: done,
-      };
-    }
-    this.metrics.attempts.inc({ outcome: 'retryable' });
-    const policy = resolveRetryPolicy(
-      this.config.invocation.defaultRetryPolicy,
-      ...manifestPolicies,
-      c.retryPolicy,
-    );
-    const decision = decideRetry(policy, attempt);
-    switch (decision.kind) {
-      case 'retry': {
-        const dueAt = Date.now() + decision.delayMs;
-        return {
-          result: {
-            ...failed,
-            status: 'backing-off',
-            retryCount: attempt,
-            nextRetryAt: new Date(dueAt),
-          },
-          finish: { kind: 'again', status: 'backing-off', dueAt },
-        };
-      }
-      case 'pause':
-        return {
-          result: { ...failed, status: 'paused', retryCount: attempt },
-          finish: { kind: 'paused' },
-        };
-      case 'kill':
-      case 'dead-letter': {
-        // Failed either way; a failed invocation's record goes to its dead-letter topic, if any.
-        const noTopic = decision.kind === 'dead-letter' && !c.deadLetterTopic;
-        const message = `${outcome.message} (gave up after ${attempt} attempts${noTopic ? '; on-max-attempts is "dead-letter" but the subscription has no dead-letter topic' : ''})`;
-        return {
-          result: {
-            ...failed,
-            retryCount: attempt,
-            completionResult: 'failure',
-            completionFailure: message,
-          },
-          finish: done,
-        };
-      }
-    }
+      outcome,
+      abortReason: run.reason,
+      policy: resolveRetryPolicy(
+        this.config.invocation.defaultRetryPolicy,
+        ...policies,
+        c.retryPolicy,
+      ),
+      now: Date.now(),
+    });
+    this.metrics.attempts.inc({ outcome: end.kind });
+    const pending: PendingFinish = end;
+    // An exclusive invocation that ends here hands its key, and the key's state, to the next.
+    if (c.exclusive && end.finish.kind === 'done') pending.handover = { stateBefore: state };
+    this.queueFinish(pending);
   }
 
   private queueFinish(pending: PendingFinish): void {
@@ -560,61 +401,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
     }
     return out;
   }
-
-  private async renewLeases(): Promise<void> {
-    const ids = [...this.running.keys()];
-    if (ids.length === 0) return;
-    const startedAt = Date.now();
-    try {
-      await this.store.renewLeases(this.owner, ids, this.config.invoker.leaseTtlMs);
-      for (const id of ids) {
-        const run = this.running.get(id);
-        if (run) run.leaseUntil = startedAt + this.config.invoker.leaseTtlMs;
-      }
-    } catch (err) {
-      this.logger.warn(`lease renewal failed: ${String(err)}`);
-    }
-  }
-
-  /**
-   * Aborts every request whose lease could expire within a third of the lease time: once it
-   * expires another invoker may claim the invocation, and its attempt must be over by then (the
-   * abort closes the connection). Checked on its own timer, so a renewal that hangs (Postgres
-   * unreachable) counts as much as one that fails.
-   */
-  private abortExpiring(): void {
-    const deadline = Date.now() + this.config.invoker.leaseTtlMs / 3;
-    for (const [id, run] of this.running) {
-      if (run.leaseUntil > deadline || run.reason !== undefined) continue;
-      this.logger.warn(`lease of ${id} not renewed in time: aborting its request`);
-      run.reason = 'lease';
-      run.controller.abort('lease');
-    }
-  }
-}
-
-/** A key's state after an invocation's changes, as `applyStateChanges` writes them. */
-function withChanges(
-  before: Map<string, Buffer> | undefined,
-  changes: StateChangeSet | undefined,
-): Map<string, Buffer> {
-  const after = new Map(changes?.clearAll ? [] : before);
-  for (const name of changes?.clear ?? []) after.delete(name);
-  for (const [name, value] of changes?.set ?? []) after.set(name, value);
-  return after;
 }
 
 function failure(terminal: boolean, code: number, message: string): InvokeOutcome {
   return { kind: 'failure', terminal, code, message };
-}
-
-/** JSON handlers get JSON: a payload that is not fails terminally, before any call. */
-function checkJsonInput(contentType: string | null, input: Buffer | null): string | undefined {
-  if (!contentType?.startsWith(JSON_CONTENT_TYPE) || !input || input.length === 0) return undefined;
-  try {
-    JSON.parse(strictUtf8.decode(input));
-    return undefined;
-  } catch (err) {
-    return `Cannot deserialize the input as JSON: ${err instanceof Error ? err.message : String(err)}`;
-  }
 }
