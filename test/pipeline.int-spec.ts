@@ -1,6 +1,8 @@
 import * as t from '@tributary/sdk';
 import type { Server } from 'node:http';
 import { InvocationEntity } from '../libs/shared/src/database/entities';
+import { toBusRecord } from '../apps/consumer-worker/src/records/record-converter';
+import type { InvocationCommand } from '../libs/shared/src/contracts/invocation-command';
 import { invocationIdForRecord } from '../libs/shared/src/ids/ids';
 import { IncomingRecord } from '../libs/shared/src/kafka/kafka.types';
 import {
@@ -121,6 +123,48 @@ describe('pipeline: records to handler invocations', () => {
     );
     expect(paths.started_at_insert).toBeGreaterThan(0);
     expect(paths.handed_over).toBeGreaterThan(0);
+  });
+
+  it('runs a bus command delivered twice once, as one row, in its first place in the key order', async () => {
+    const sub = `sub_dup${Date.now()}`;
+    const key = uniqueName('dup');
+    const command = (n: number): InvocationCommand => ({
+      type: 'invoke',
+      v: 1,
+      id: invocationIdForRecord(sub, 'dup-topic', 0, String(n)),
+      subscriptionId: sub,
+      target: {
+        service: 'Seq',
+        handler: 'record',
+        key,
+        serviceTy: 'VIRTUAL_OBJECT',
+        handlerTy: 'EXCLUSIVE',
+      },
+      record: {
+        topic: 'dup-topic',
+        partition: 0,
+        offset: String(n),
+        timestamp: String(Date.now()),
+        key: null,
+      },
+      headers: {},
+      rawHeaders: {},
+      body: Buffer.from(JSON.stringify({ n })),
+      failure: null,
+      retryPolicy: null,
+      deadLetterTopic: null,
+    });
+    const [c0, c1, c2] = [0, 1, 2].map(command);
+    // Twice in one batch, then again (as a worker that crashed before committing would).
+    await producer.send(pipeline.busTopic, [c0, c0, c1].map(toBusRecord));
+    await producer.send(pipeline.busTopic, [c0, c1, c2].map(toBusRecord));
+    const rows = await completed(sub, 3);
+    expect(rows).toHaveLength(3);
+    expect(rows.every((r) => r.completionResult === 'success')).toBe(true);
+    for (const c of [c0, c1, c2]) expect(log.attempts.get(c.id)).toBe(1);
+    expect(log.sequences.get(key)).toEqual([0, 1, 2]);
+    const bySeq = [...rows].sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq))).map((r) => r.id);
+    expect(bySeq).toEqual([c0.id, c1.id, c2.id]);
   });
 
   it('runs service invocations in parallel', async () => {
