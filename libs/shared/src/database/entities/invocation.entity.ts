@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** Restate's invocation statuses (DESIGN.md section 7). */
+/** Restate's invocation statuses, with its names (docs/admin-api.md lists what each means). */
 export const INVOCATION_STATUSES = [
   'pending',
   'scheduled',
