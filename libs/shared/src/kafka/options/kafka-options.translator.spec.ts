@@ -443,10 +443,12 @@ describe('translateKafkaOptions: Tributary extension options', () => {
     const t = translateKafkaOptions({
       'tributary.dead-leter-topic': 'x',
       'tributary.max-attempts': '0',
+      'tributary.on-max-attempts': 'retry',
     });
     expect(t.errors).toEqual([
-      "unknown option 'tributary.dead-leter-topic': not a Tributary option (known: tributary.dead-letter-topic, tributary.max-attempts); did you mean 'tributary.dead-letter-topic'?",
+      "unknown option 'tributary.dead-leter-topic': not a Tributary option (known: tributary.dead-letter-topic, tributary.max-attempts, tributary.on-max-attempts); did you mean 'tributary.dead-letter-topic'?",
       "option 'tributary.max-attempts' must be a positive integer; got '0'",
+      `option 'tributary.on-max-attempts' must be "pause", "kill" or "dead-letter"; got 'retry'`,
     ]);
   });
 
