@@ -2,6 +2,53 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Module boundaries. An app imports libs and its own files, never another app; a lib imports no
+// app. The rule sees the import specifier as written, not the path it resolves to, so the
+// patterns (gitignore globs) match the other app's `src` directory at any depth of `../`, and
+// any path through `apps/` (the tsconfig baseUrl makes `apps/...` importable too).
+const APPS = ['admin-api', 'consumer-worker', 'invoker'];
+
+/** Globs for every specifier that reaches into `app`. */
+const intoApp = (app) => [
+  `**/${app}/src`,
+  `**/${app}/src/**`,
+  `**/apps/${app}`,
+  `**/apps/${app}/**`,
+];
+
+/** One config block per app: its files may import from no other app. test/ and bench/ may. */
+const appBoundaries = APPS.map((app) => ({
+  files: [`apps/${app}/**/*.ts`],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: APPS.filter((other) => other !== app).map((other) => ({
+          group: intoApp(other),
+          message: `apps/${app} may not import from apps/${other}: share code through libs/ instead.`,
+        })),
+      },
+    ],
+  },
+}));
+
+const libBoundaries = {
+  files: ['libs/**/*.ts'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: ['**/apps', '**/apps/**', ...APPS.flatMap(intoApp)],
+            message: 'libs/ may not import from apps/: a lib is used by the apps, not the reverse.',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -62,4 +109,6 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  ...appBoundaries,
+  libBoundaries,
 );

@@ -379,7 +379,13 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
       202,
     );
     expect((await pipeline.admin('GET', `/subscriptions/${sub}`)).body.status).toBe('active');
-    // The invoker caches where handlers live for 2 s: let that pass before the queued ones run.
+    // The invoker caches where handlers live and reloads the cache only when it resolves a handler
+    // at least 2 s after the last load; until then offset 1 would still go to the removed
+    // deployment. Nothing observable marks that moment: the cache is reloaded lazily, there is no
+    // metric or log of its age, and a probe record would be failed by the worker (which notices the
+    // removal within a second) without reaching the invoker. The last load was no later than
+    // offset 0's call (nothing has started since), so the time to wait is known. A deliberate
+    // timed wait, kept until the invoker offers a signal (an eager reload on removal, or a gauge).
     await new Promise((r) => setTimeout(r, 3_000));
     gate.open();
 

@@ -286,10 +286,13 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
     await admin.ensureTopics([{ topic, partitions: 1 }]);
     const paused = await insertSubscription(ds, topic, 'Greeter', 'greet', FAST_GROUP);
     const deleted = await insertSubscription(ds, topic, 'Greeter', 'greet', FAST_GROUP);
+    // Stays active on the same topic in the same worker: when it has read the later records, a
+    // consumer the worker wrongly kept for the other two has had them to read as well.
+    const witness = await insertSubscription(ds, topic, 'Greeter', 'greet', FAST_GROUP);
     await startWorker('w-pause');
     await produce(topic, 10, 1);
     await waitFor(
-      () => commandsFor(paused).length === 10 && commandsFor(deleted).length === 10,
+      () => [paused, deleted, witness].every((s) => commandsFor(s).length === 10),
       'first 10 commands each',
     );
 
@@ -300,22 +303,31 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
     const groupAdmin = kafka.admin();
     await groupAdmin.connect();
     try {
+      const membersOf = async () =>
+        (await groupAdmin.describeGroups([paused, deleted])).groups.map((g) => g.members.length);
       await waitFor(
-        async () => {
-          const { groups } = await groupAdmin.describeGroups([paused, deleted]);
-          return groups.every((g) => g.members.length === 0);
-        },
+        async () => (await membersOf()).every((n) => n === 0),
         'both consumers to leave their groups',
         10_000,
         200,
       );
+      await produce(topic, 10, 1, 10);
+      await waitFor(
+        () => commandsFor(witness).length === 20,
+        'the active subscription to read the next 10',
+      );
+      // Nothing read them for the stopped two: no commands, no member rejoined, no offset committed
+      // past the first 10 (the worker commits a source offset once the bus acknowledged them).
+      expect(commandsFor(paused)).toHaveLength(10);
+      expect(commandsFor(deleted)).toHaveLength(10);
+      expect(await membersOf()).toEqual([0, 0]);
+      for (const groupId of [paused, deleted]) {
+        const [{ partitions }] = await groupAdmin.fetchOffsets({ groupId, topics: [topic] });
+        expect(Number(partitions[0].offset)).toBeLessThanOrEqual(10);
+      }
     } finally {
       await groupAdmin.disconnect();
     }
-    await produce(topic, 10, 1, 10);
-    await new Promise((r) => setTimeout(r, 1500)); // give a wrongly running consumer the chance to read
-    expect(commandsFor(paused)).toHaveLength(10);
-    expect(commandsFor(deleted)).toHaveLength(10);
 
     await repo.update(paused, { status: 'active', generation: () => 'generation + 1' });
     await waitFor(

@@ -1,9 +1,12 @@
+import { seededRandom } from '../../../../test/support/seeded-random';
 import {
   COMMAND_HEADER,
   decodeBusRecord,
   encodeBusMessage,
   InvocationCommand,
 } from './invocation-command';
+
+const random = seededRandom(__filename);
 
 const command = (over: Partial<InvocationCommand> = {}): InvocationCommand => ({
   type: 'invoke',
@@ -27,7 +30,7 @@ const command = (over: Partial<InvocationCommand> = {}): InvocationCommand => ({
   ...over,
 });
 
-describe('bus message encoding', () => {
+describe(`bus message encoding (TEST_SEED=${random.seed})`, () => {
   it('puts every field but the body in the command header, as JSON in declaration order', () => {
     for (const c of [command(), command({ failure: 'bad', body: null, retryPolicy: null })]) {
       const { body, ...fields } = c;
@@ -38,9 +41,9 @@ describe('bus message encoding', () => {
   });
 
   it('writes exactly JSON.stringify of the fields for random commands of alternating subscriptions', () => {
-    const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
+    const { pick } = random;
     const text = () =>
-      Array.from({ length: Math.floor(Math.random() * 12) }, () =>
+      Array.from({ length: random.int(12) }, () =>
         pick(['a', '"', '\\', '\n', '\u0000', 'é', '\u{1F600}', '\ud800', '<', '/']),
       ).join('');
     for (let i = 0; i < 2_000; i++) {

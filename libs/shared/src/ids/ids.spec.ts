@@ -1,4 +1,7 @@
+import { seededRandom } from '../../../../test/support/seeded-random';
 import { base62, invocationIdForRecord, isIdOfKind, newId, newInvocationId } from './ids';
+
+const random = seededRandom(__filename);
 
 describe('ids', () => {
   it('encodes base62 with padding', () => {
@@ -36,7 +39,7 @@ describe('ids', () => {
   });
 });
 
-describe('base62', () => {
+describe(`base62 (TEST_SEED=${random.seed})`, () => {
   it('matches the arbitrary-precision conversion', () => {
     const reference = (bytes: Uint8Array, width: number) => {
       const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -49,16 +52,12 @@ describe('base62', () => {
       return out.padStart(width, '0');
     };
     for (let i = 0; i < 200; i++) {
-      const bytes = Uint8Array.from({ length: 1 + (i % 24) }, () =>
-        Math.floor(Math.random() * 256),
-      );
+      const bytes = random.bytes(1 + (i % 24));
       expect(base62(bytes, 33)).toBe(reference(bytes, 33));
     }
     // every length, leading zero bytes, and inputs longer than the scratch space
     for (let length = 0; length <= 120; length++) {
-      const bytes = Uint8Array.from({ length }, (_, j) =>
-        j < length % 4 ? 0 : Math.floor(Math.random() * 256),
-      );
+      const bytes = Uint8Array.from({ length }, (_, j) => (j < length % 4 ? 0 : random.int(256)));
       for (const width of [0, 22, 33]) expect(base62(bytes, width)).toBe(reference(bytes, width));
     }
     expect(base62(new Uint8Array(24).fill(255), 33)).toBe(

@@ -2,6 +2,7 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DiscoveryError, HandlerClient, InvokeAbortedError } from './handler.client';
+import { waitFor } from '../../../../test/support/kafka';
 import { verifyRequest } from './protocol.signature';
 import { InvocationRequest } from './protocol.types';
 
@@ -381,7 +382,7 @@ describe('HandlerClient reads at most maxResponseBytes of an answer', () => {
 });
 
 describe('HandlerClient closes the connection of a timed-out request', () => {
-  it('so the handler sees its request end before the call returns', async () => {
+  it('so the handler sees each timed-out request end', async () => {
     const closed: number[] = [];
     const server = createServer((req, res) => {
       req.resume();
@@ -409,8 +410,14 @@ describe('HandlerClient closes the connection of a timed-out request', () => {
           { timeoutMs: 50 },
         );
         expect(outcome).toMatchObject({ kind: 'failure', terminal: false, code: 504 });
-        // Let the server's event loop see the FIN the client sent before returning.
-        await new Promise((r) => setTimeout(r, 20));
+        // The server sees this request end (the client closed its connection rather than leaving
+        // it pooled or open); one left open would keep the count short until the deadline fails.
+        await waitFor(
+          () => closed.length === i + 1,
+          `request ${i}'s connection to close`,
+          5_000,
+          5,
+        );
         expect(closed).toHaveLength(i + 1);
       }
     } finally {

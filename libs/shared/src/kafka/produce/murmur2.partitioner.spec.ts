@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Partitioners, PartitionMetadata } from 'kafkajs';
+import { seededRandom } from '../../../../../test/support/seeded-random';
 import { Murmur2Partitioner } from './murmur2.partitioner';
 
 const metadata = (n: number): PartitionMetadata[] =>
@@ -11,25 +11,27 @@ const metadata = (n: number): PartitionMetadata[] =>
     isr: [0],
   }));
 
+const random = seededRandom(__filename);
+
 const randomString = (length: number): string =>
   Array.from({ length }, () => {
-    const r = Math.random();
+    const r = random.next();
     // ASCII, two- and three-byte UTF-8, and surrogate pairs (four bytes)
-    if (r < 0.6) return String.fromCharCode(32 + Math.floor(Math.random() * 95));
-    if (r < 0.75) return String.fromCharCode(0x80 + Math.floor(Math.random() * 0x700));
-    if (r < 0.9) return String.fromCharCode(0x800 + Math.floor(Math.random() * 0xd000));
+    if (r < 0.6) return String.fromCharCode(32 + random.int(95));
+    if (r < 0.75) return String.fromCharCode(0x80 + random.int(0x700));
+    if (r < 0.9) return String.fromCharCode(0x800 + random.int(0xd000));
     return '\u{1F600}';
   }).join('');
 
-describe('Murmur2Partitioner', () => {
+describe(`Murmur2Partitioner (TEST_SEED=${random.seed})`, () => {
   it("chooses the partition kafkajs' DefaultPartitioner chooses, for string and Buffer keys", () => {
     const ours = Murmur2Partitioner();
     const theirs = Partitioners.DefaultPartitioner();
     for (const partitions of [1, 7, 16, 100]) {
       const partitionMetadata = metadata(partitions);
       for (let i = 0; i < 2_000; i++) {
-        const length = Math.floor(Math.random() * 70);
-        const key = i % 2 === 0 ? randomString(length) : randomBytes(length);
+        const length = random.int(70);
+        const key = i % 2 === 0 ? randomString(length) : random.bytes(length);
         const args = { topic: 't', partitionMetadata, message: { key, value: null } };
         expect(ours(args)).toBe(theirs(args));
       }
