@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ObjectContext } from './context.types';
@@ -33,15 +33,25 @@ const invokeBody = JSON.stringify({
   state: {},
 });
 
-// Written from the documented scheme, independently of the SDK's verifier.
-function signature(key: string, ts: string, method: string, path: string, body: string): string {
-  return 'v1=' + createHmac('sha256', key).update(`${ts}.${method} ${path}.${body}`).digest('hex');
+// Written from the documented scheme (v2), independently of the SDK's verifier.
+function signature(
+  key: string,
+  ts: string,
+  nonce: string,
+  method: string,
+  path: string,
+  body: string,
+): string {
+  const signed = `v2.${ts}.${nonce}.${method} ${path}.${body}`;
+  return 'v2=' + createHmac('sha256', key).update(signed).digest('hex');
 }
 
 function signedHeaders(method: string, path: string, body: string, ts = String(Date.now())) {
+  const nonce = randomBytes(16).toString('hex');
   return {
     'x-tributary-timestamp': ts,
-    'x-tributary-signature': signature(KEY, ts, method, path, body),
+    'x-tributary-nonce': nonce,
+    'x-tributary-signature-v2': signature(KEY, ts, nonce, method, path, body),
   };
 }
 
@@ -150,9 +160,11 @@ describe('request handler', () => {
     it('rejects a forged signature', async () => {
       const path = '/invoke/Counter/add';
       const ts = String(Date.now());
+      const nonce = randomBytes(16).toString('hex');
       const forged = {
         'x-tributary-timestamp': ts,
-        'x-tributary-signature': signature('wrong-key', ts, 'POST', path, invokeBody),
+        'x-tributary-nonce': nonce,
+        'x-tributary-signature-v2': signature('wrong-key', ts, nonce, 'POST', path, invokeBody),
       };
       const res = await call(base, 'POST', path, forged, invokeBody);
       expect(res.status).toBe(401);
