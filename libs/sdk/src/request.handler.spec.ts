@@ -211,6 +211,96 @@ describe('request handler', () => {
     });
   });
 
+  describe('replays', () => {
+    const path = '/invoke/Counter/add';
+
+    it('accepts a signed request once and refuses the same request sent again', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY });
+      const headers = signedHeaders('POST', path, invokeBody);
+      const first = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(first.status).toBe(200);
+      const replay = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(replay).toEqual({
+        status: 401,
+        json: {
+          ok: false,
+          failure: {
+            terminal: false,
+            code: 401,
+            message: 'signature rejected: replayed request (nonce already used)',
+          },
+        },
+      });
+      // The same body signed again (a retry by the invoker) carries a new nonce.
+      const again = await call(
+        running.url,
+        'POST',
+        path,
+        signedHeaders('POST', path, invokeBody),
+        invokeBody,
+      );
+      expect(again.status).toBe(200);
+    });
+
+    it('refuses a v1 signature, which has no nonce, saying so', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY });
+      const ts = String(Date.now());
+      const v1 = createHmac('sha256', KEY).update(`${ts}.POST ${path}.${invokeBody}`);
+      const headers = {
+        'x-tributary-timestamp': ts,
+        'x-tributary-signature': `v1=${v1.digest('hex')}`,
+      };
+      const res = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(res.status).toBe(401);
+      expect(res.json.failure).toMatchObject({
+        message:
+          'signature rejected: request has no v2 signature and nonce (the invoker predates replay protection: upgrade it)',
+      });
+    });
+
+    it('answers 503 rather than forget a nonce once maxNonces are remembered', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY, maxNonces: 1 });
+      const send = () =>
+        call(running!.url, 'POST', path, signedHeaders('POST', path, invokeBody), invokeBody);
+      expect((await send()).status).toBe(200);
+      const full = await send();
+      expect(full.status).toBe(503);
+      expect(full.json.failure).toMatchObject({
+        terminal: false,
+        message: expect.stringContaining('maxNonces 1'),
+      });
+    });
+  });
+
+  describe('signing key validation', () => {
+    it('refuses an empty or whitespace-only key at startup', async () => {
+      for (const key of ['', ' ', '\t \n']) {
+        await expect(serve({ services: [counter], port: 0, signingKey: key })).rejects.toThrow(
+          'signing key must not be empty or whitespace',
+        );
+        expect(() => endpoint().bind(counter).withSigningKey(key)).toThrow(
+          'signing key must not be empty or whitespace',
+        );
+        expect(() => createRequestHandler([counter], { signingKey: key })).toThrow(
+          'signing key must not be empty or whitespace',
+        );
+      }
+    });
+
+    it('refuses a whitespace-only TRIBUTARY_SIGNING_KEY (empty counts as unset)', () => {
+      try {
+        process.env.TRIBUTARY_SIGNING_KEY = '   ';
+        expect(() => createRequestHandler([counter])).toThrow(
+          'TRIBUTARY_SIGNING_KEY: signing key must not be empty or whitespace',
+        );
+        process.env.TRIBUTARY_SIGNING_KEY = '';
+        expect(() => createRequestHandler([counter])).not.toThrow();
+      } finally {
+        delete process.env.TRIBUTARY_SIGNING_KEY;
+      }
+    });
+  });
+
   describe('mounted in an existing server', () => {
     let server: Server;
 
