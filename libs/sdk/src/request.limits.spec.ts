@@ -187,8 +187,14 @@ describe('request body limits', () => {
 
   it('refuses a limit that is not a positive integer', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      await expect(serve({ services: [echo], port: 0, maxRequestBytes: bad })).rejects.toThrow(
-        `maxRequestBytes must be a positive integer; got ${bad}`,
+      let error: unknown;
+      try {
+        await (await serve({ services: [echo], port: 0, maxRequestBytes: bad })).close();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toEqual(
+        new TypeError(`maxRequestBytes must be a positive integer; got ${bad}`),
       );
     }
   });
