@@ -1,10 +1,62 @@
 import * as t from '@tributary/sdk';
 import { randomBytes } from 'node:crypto';
+import { IncomingHttpHeaders, Server, createServer, request } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { InvocationEntity } from '../../libs/shared/src/database/entities';
 import { KafkajsAdmin, KafkajsProducer } from '../../libs/shared/src/kafka/kafkajs.client';
 import { registerService } from '../support/fixtures';
 import { testKafka, uniqueName, waitFor } from '../support/kafka';
 import { Pipeline } from '../support/pipeline';
+
+interface Captured {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** A pass-through proxy in front of `target` that keeps a copy of every request it forwards. */
+async function startRecordingProxy(target: string) {
+  const captured: Captured[] = [];
+  const { hostname, port } = new URL(target);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers = singleValued(req.headers);
+      captured.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body });
+      const forward = request(
+        { hostname, port, path: req.url, method: req.method, headers, agent: false },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url, captured, close };
+}
+
+function singleValued(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
 
 /**
  * Handler requests signed by the invoker with `invoker.signing-key` and verified by the SDK:
@@ -13,10 +65,12 @@ import { Pipeline } from '../support/pipeline';
 describe('handler request signatures (three apps as processes)', () => {
   const key = `signing-key-${randomBytes(12).toString('hex')}`;
   const kafka = testKafka('tributary-signing');
-  const ran = { Signed: 0, OtherKey: 0 };
+  const ran = { Signed: 0, OtherKey: 0, Replayed: 0 };
   let pipeline: Pipeline;
   let signed: t.RunningEndpoint;
   let otherKey: t.RunningEndpoint;
+  let replayed: t.RunningEndpoint;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   let admin: KafkajsAdmin;
   let producer: KafkajsProducer;
 
@@ -53,6 +107,8 @@ describe('handler request signatures (three apps as processes)', () => {
       port: 0,
       signingKey: `another-${key}`,
     });
+    replayed = await t.serve({ services: [service('Replayed')], port: 0, signingKey: key });
+    proxy = await startRecordingProxy(replayed.url);
     pipeline = await Pipeline.start('signing', {
       extraConfig: ['[invoker]', `signing-key = "${key}"`],
     });
@@ -66,6 +122,8 @@ describe('handler request signatures (three apps as processes)', () => {
     await pipeline?.stop();
     await signed?.close();
     await otherKey?.close();
+    await proxy?.close();
+    await replayed?.close();
   });
 
   it('the deployment refuses a request without a signature', async () => {
@@ -117,5 +175,39 @@ describe('handler request signatures (three apps as processes)', () => {
       'rejected the request signature (401): check that the invoker and the deployment share the same signing key',
     );
     expect(ran.OtherKey).toBe(0);
+  });
+
+  it('a request captured on its way from the invoker is refused when replayed', async () => {
+    const registered = await pipeline.admin('POST', '/deployments', { uri: proxy.url });
+    expect(registered.status).toBe(201);
+    const sub = await subscribe('service://Replayed/work');
+    await waitFor(
+      async () => {
+        const rows = await invocationsOf(sub);
+        return rows.length === 1 && rows[0].status === 'completed' ? rows : undefined;
+      },
+      `the invocation through the proxy to complete\n${pipeline.outputs()}`,
+      45_000,
+      200,
+    );
+    expect(ran.Replayed).toBe(1);
+    const invoke = proxy.captured.find((c) => c.path === '/invoke/Replayed/work');
+    expect(invoke?.headers['x-tributary-nonce']).toMatch(/^[0-9a-f]{32}$/);
+
+    // The captured request sent again, well within the 5 minute window.
+    const replay = await fetch(replayed.url + invoke!.path, {
+      method: invoke!.method,
+      headers: {
+        'content-type': 'application/json',
+        'x-tributary-timestamp': invoke!.headers['x-tributary-timestamp'],
+        'x-tributary-nonce': invoke!.headers['x-tributary-nonce'],
+        'x-tributary-signature': invoke!.headers['x-tributary-signature'],
+        'x-tributary-signature-v2': invoke!.headers['x-tributary-signature-v2'],
+      },
+      body: invoke!.body,
+    });
+    expect(replay.status).toBe(401);
+    expect(await replay.text()).toContain('replayed request (nonce already used)');
+    expect(ran.Replayed).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { RequestListener, createRequestHandler } from './request.handler';
+import { RequestHandlerOptions, RequestListener, createRequestHandler } from './request.handler';
+import { assertSigningKey } from './request.signature';
 import { ServiceDefinition } from './service.definitions';
 
 const DEFAULT_PORT = 9080;
@@ -14,8 +15,12 @@ export interface ServeOptions {
   port?: number;
   /** Default: every interface. */
   host?: string;
-  /** Verify the invoker's signature; default env TRIBUTARY_SIGNING_KEY. */
+  /** Verify the invoker's signature; default env TRIBUTARY_SIGNING_KEY. Not empty or blank. */
   signingKey?: string;
+  /** Largest request body read, in bytes; larger ones get 413 (default 32 MiB). */
+  maxRequestBytes?: number;
+  /** Nonces remembered within the 5 minute window to refuse replays (default 100 000). */
+  maxNonces?: number;
 }
 
 export interface RunningEndpoint {
@@ -28,7 +33,12 @@ export interface RunningEndpoint {
 }
 
 export async function serve(options: ServeOptions): Promise<RunningEndpoint> {
-  const listener = createRequestHandler(options.services, { signingKey: options.signingKey });
+  const { signingKey, maxRequestBytes, maxNonces } = options;
+  const listener = createRequestHandler(options.services, {
+    signingKey,
+    maxRequestBytes,
+    maxNonces,
+  });
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,25 +59,33 @@ export async function serve(options: ServeOptions): Promise<RunningEndpoint> {
 /** Builder form, as Restate's `endpoint().bind(svc).listen(port)`. */
 export class EndpointBuilder {
   private readonly services: ServiceDefinition[] = [];
-  private signingKey?: string;
+  private options: RequestHandlerOptions = {};
 
   bind(service: ServiceDefinition): this {
     this.services.push(service);
     return this;
   }
 
+  /** Throws a TypeError for an empty or whitespace-only key. */
   withSigningKey(key: string): this {
-    this.signingKey = key;
+    assertSigningKey(key);
+    this.options = { ...this.options, signingKey: key };
+    return this;
+  }
+
+  /** Largest request body read, in bytes; larger ones get 413 (default 32 MiB). */
+  withMaxRequestBytes(bytes: number): this {
+    this.options = { ...this.options, maxRequestBytes: bytes };
     return this;
   }
 
   /** A node:http listener, to mount the services in an existing server. */
   handler(): RequestListener {
-    return createRequestHandler(this.services, { signingKey: this.signingKey });
+    return createRequestHandler(this.services, this.options);
   }
 
   listen(port?: number): Promise<RunningEndpoint> {
-    return serve({ services: this.services, port, signingKey: this.signingKey });
+    return serve({ ...this.options, services: this.services, port });
   }
 }
 

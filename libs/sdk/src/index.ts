@@ -22,5 +22,9 @@ export type {
 } from './service.definitions';
 export { EndpointBuilder, endpoint, serve } from './endpoint.server';
 export type { RunningEndpoint, ServeOptions } from './endpoint.server';
-export { createRequestHandler } from './request.handler';
+export {
+  DEFAULT_MAX_NONCES,
+  DEFAULT_MAX_REQUEST_BYTES,
+  createRequestHandler,
+} from './request.handler';
 export type { RequestHandlerOptions, RequestListener } from './request.handler';

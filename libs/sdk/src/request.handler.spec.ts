@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ObjectContext } from './context.types';
-import { RunningEndpoint, endpoint, serve } from './endpoint.server';
+import { RunningEndpoint, ServeOptions, endpoint, serve } from './endpoint.server';
 import { handlers } from './handler.definitions';
 import { createRequestHandler } from './request.handler';
 import { object } from './service.definitions';
@@ -33,16 +33,36 @@ const invokeBody = JSON.stringify({
   state: {},
 });
 
-// Written from the documented scheme, independently of the SDK's verifier.
-function signature(key: string, ts: string, method: string, path: string, body: string): string {
-  return 'v1=' + createHmac('sha256', key).update(`${ts}.${method} ${path}.${body}`).digest('hex');
+// Written from the documented scheme (v2), independently of the SDK's verifier.
+function signature(
+  key: string,
+  ts: string,
+  nonce: string,
+  method: string,
+  path: string,
+  body: string,
+): string {
+  const signed = `v2.${ts}.${nonce}.${method} ${path}.${body}`;
+  return 'v2=' + createHmac('sha256', key).update(signed).digest('hex');
 }
 
 function signedHeaders(method: string, path: string, body: string, ts = String(Date.now())) {
+  const nonce = randomBytes(16).toString('hex');
   return {
     'x-tributary-timestamp': ts,
-    'x-tributary-signature': signature(KEY, ts, method, path, body),
+    'x-tributary-nonce': nonce,
+    'x-tributary-signature-v2': signature(KEY, ts, nonce, method, path, body),
   };
+}
+
+/** What `serve` threw; a server it started anyway is closed, so a failing test ends. */
+async function startupError(options: ServeOptions): Promise<unknown> {
+  try {
+    await (await serve(options)).close();
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 async function call(base: string, method: string, path: string, headers = {}, body?: string) {
@@ -150,9 +170,11 @@ describe('request handler', () => {
     it('rejects a forged signature', async () => {
       const path = '/invoke/Counter/add';
       const ts = String(Date.now());
+      const nonce = randomBytes(16).toString('hex');
       const forged = {
         'x-tributary-timestamp': ts,
-        'x-tributary-signature': signature('wrong-key', ts, 'POST', path, invokeBody),
+        'x-tributary-nonce': nonce,
+        'x-tributary-signature-v2': signature('wrong-key', ts, nonce, 'POST', path, invokeBody),
       };
       const res = await call(base, 'POST', path, forged, invokeBody);
       expect(res.status).toBe(401);
@@ -196,6 +218,96 @@ describe('request handler', () => {
       expect(res.json.failure).toMatchObject({
         message: expect.stringContaining('5 minute window'),
       });
+    });
+  });
+
+  describe('replays', () => {
+    const path = '/invoke/Counter/add';
+
+    it('accepts a signed request once and refuses the same request sent again', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY });
+      const headers = signedHeaders('POST', path, invokeBody);
+      const first = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(first.status).toBe(200);
+      const replay = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(replay).toEqual({
+        status: 401,
+        json: {
+          ok: false,
+          failure: {
+            terminal: false,
+            code: 401,
+            message: 'signature rejected: replayed request (nonce already used)',
+          },
+        },
+      });
+      // The same body signed again (a retry by the invoker) carries a new nonce.
+      const again = await call(
+        running.url,
+        'POST',
+        path,
+        signedHeaders('POST', path, invokeBody),
+        invokeBody,
+      );
+      expect(again.status).toBe(200);
+    });
+
+    it('refuses a v1 signature, which has no nonce, saying so', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY });
+      const ts = String(Date.now());
+      const v1 = createHmac('sha256', KEY).update(`${ts}.POST ${path}.${invokeBody}`);
+      const headers = {
+        'x-tributary-timestamp': ts,
+        'x-tributary-signature': `v1=${v1.digest('hex')}`,
+      };
+      const res = await call(running.url, 'POST', path, headers, invokeBody);
+      expect(res.status).toBe(401);
+      expect(res.json.failure).toMatchObject({
+        message:
+          'signature rejected: request has no v2 signature and nonce (the invoker predates replay protection: upgrade it)',
+      });
+    });
+
+    it('answers 503 rather than forget a nonce once maxNonces are remembered', async () => {
+      running = await serve({ services: [counter], port: 0, signingKey: KEY, maxNonces: 1 });
+      const send = () =>
+        call(running!.url, 'POST', path, signedHeaders('POST', path, invokeBody), invokeBody);
+      expect((await send()).status).toBe(200);
+      const full = await send();
+      expect(full.status).toBe(503);
+      expect(full.json.failure).toMatchObject({
+        terminal: false,
+        message: expect.stringContaining('maxNonces 1'),
+      });
+    });
+  });
+
+  describe('signing key validation', () => {
+    it('refuses an empty or whitespace-only key at startup', async () => {
+      for (const key of ['', ' ', '\t \n']) {
+        expect(await startupError({ services: [counter], port: 0, signingKey: key })).toEqual(
+          new TypeError('signing key must not be empty or whitespace'),
+        );
+        expect(() => endpoint().bind(counter).withSigningKey(key)).toThrow(
+          'signing key must not be empty or whitespace',
+        );
+        expect(() => createRequestHandler([counter], { signingKey: key })).toThrow(
+          'signing key must not be empty or whitespace',
+        );
+      }
+    });
+
+    it('refuses a whitespace-only TRIBUTARY_SIGNING_KEY (empty counts as unset)', () => {
+      try {
+        process.env.TRIBUTARY_SIGNING_KEY = '   ';
+        expect(() => createRequestHandler([counter])).toThrow(
+          'TRIBUTARY_SIGNING_KEY: signing key must not be empty or whitespace',
+        );
+        process.env.TRIBUTARY_SIGNING_KEY = '';
+        expect(() => createRequestHandler([counter])).not.toThrow();
+      } finally {
+        delete process.env.TRIBUTARY_SIGNING_KEY;
+      }
     });
   });
 

@@ -2,13 +2,46 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { runInvocation } from './invocation.runner';
 import { parseInvocationRequest } from './invocation-request.parser';
 import { buildManifest } from './manifest.builder';
-import { signatureProblem } from './request.signature';
+import { NonceCache } from './nonce.cache';
+import {
+  CheckedHeaders,
+  SignatureHeaders,
+  TOLERANCE_MS,
+  assertSigningKey,
+  bodySignatureProblem,
+  headerProblem,
+} from './request.signature';
 import { HandlerSpec, ServiceDefinition, resolveHandlers } from './service.definitions';
-import { SIGNATURE_HEADER, SIGNING_KEY_ENV, TIMESTAMP_HEADER } from './wire.types';
+import {
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  SIGNATURE_V2_HEADER,
+  SIGNING_KEY_ENV,
+  TIMESTAMP_HEADER,
+} from './wire.types';
+
+/** As the invoker's default `invoker.max-response-bytes` for the answers. */
+export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+/** About 330 signed requests a second, sustained over the 5 minute window; some 10 MB. */
+export const DEFAULT_MAX_NONCES = 100_000;
 
 export interface RequestHandlerOptions {
-  /** Verify the invoker's signature with this key; defaults to env TRIBUTARY_SIGNING_KEY. */
+  /**
+   * Verify the invoker's signature with this key; defaults to env TRIBUTARY_SIGNING_KEY. An
+   * empty or whitespace-only key is refused (TypeError).
+   */
   signingKey?: string;
+  /**
+   * Largest request body read, in bytes (default 32 MiB). A larger declared content-length is
+   * answered 413 before reading; a streamed body is cut off once past it, also with 413.
+   */
+  maxRequestBytes?: number;
+  /**
+   * With a signing key: how many request nonces are remembered within the 5 minute window to
+   * refuse replays (default 100 000). Past it, signed requests are answered 503 (retryable)
+   * until older nonces expire, rather than forgetting nonces that could then be replayed.
+   */
+  maxNonces?: number;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -26,14 +59,47 @@ export function createRequestHandler(
 ): RequestListener {
   const specs = indexHandlers(services);
   const manifest = JSON.stringify(buildManifest(services, resolveHandlers));
-  const signingKey = options.signingKey ?? (process.env[SIGNING_KEY_ENV] || undefined);
+  const signingKey = resolveSigningKey(options.signingKey);
+  const maxBytes = positiveInteger(
+    'maxRequestBytes',
+    options.maxRequestBytes,
+    DEFAULT_MAX_REQUEST_BYTES,
+  );
+  const maxNonces = positiveInteger('maxNonces', options.maxNonces, DEFAULT_MAX_NONCES);
+  const nonces = new NonceCache(maxNonces, TOLERANCE_MS);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const body = await readBody(req);
     const path = requestPath(req);
+    const method = req.method ?? 'GET';
+    // Everything that can be refused without the body is refused before reading it.
+    let signed: CheckedHeaders | undefined;
     if (signingKey) {
-      const problem = signatureProblem(signingKey, { ...signedParts(req), path, body });
+      const headers = signatureHeaders(req);
+      const problem = headerProblem(headers);
+      if (problem) return refuseUnread(req, res, 401, `signature rejected: ${problem}`);
+      signed = headers as CheckedHeaders;
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > maxBytes) {
+      return refuseUnread(req, res, 413, tooLarge(`of ${declared} bytes`, maxBytes));
+    }
+    const body = await readBody(req, maxBytes);
+    if (!body) return refuseUnread(req, res, 413, tooLarge('', maxBytes));
+    if (signingKey && signed) {
+      const problem = bodySignatureProblem(signingKey, signed, { method, path, body });
       if (problem) return fail(res, 401, false, `signature rejected: ${problem}`);
+      const claim = nonces.claim(signed.nonce, Number(signed.timestamp));
+      if (claim === 'replayed') {
+        return fail(res, 401, false, 'signature rejected: replayed request (nonce already used)');
+      }
+      if (claim === 'full') {
+        return fail(
+          res,
+          503,
+          false,
+          `too many signed requests within the 5 minute window to remember their nonces (maxNonces ${maxNonces}): retry later`,
+        );
+      }
     }
     const route = matchRoute(path);
     if (!route) {
@@ -45,11 +111,11 @@ export function createRequestHandler(
       );
     }
     if (route.kind === 'discover') {
-      return req.method === 'GET'
+      return method === 'GET'
         ? send(res, 200, manifest)
         : fail(res, 405, true, 'use GET /discover');
     }
-    if (req.method !== 'POST') return fail(res, 405, true, 'use POST to invoke a handler');
+    if (method !== 'POST') return fail(res, 405, true, 'use POST to invoke a handler');
     const spec = specs.get(`${route.service}/${route.handler}`);
     if (!spec) {
       return fail(
@@ -68,6 +134,34 @@ export function createRequestHandler(
       else res.destroy();
     });
   };
+}
+
+function resolveSigningKey(given: string | undefined): string | undefined {
+  if (given !== undefined) {
+    assertSigningKey(given);
+    return given;
+  }
+  const fromEnv = process.env[SIGNING_KEY_ENV];
+  if (fromEnv === undefined || fromEnv === '') return undefined; // unset, as shells make easy
+  try {
+    assertSigningKey(fromEnv);
+  } catch (err) {
+    throw new TypeError(`${SIGNING_KEY_ENV}: ${(err as Error).message}`);
+  }
+  return fromEnv;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a positive integer; got ${String(value)}`);
+  }
+  return value;
+}
+
+function tooLarge(size: string, maxBytes: number): string {
+  const what = size ? `request body ${size}` : 'request body';
+  return `${what} exceeds the limit of ${maxBytes} bytes (maxRequestBytes)`;
 }
 
 async function invoke(spec: HandlerSpec, body: Buffer, res: ServerResponse): Promise<void> {
@@ -110,29 +204,62 @@ function requestPath(req: IncomingMessage): string {
   return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
 }
 
-function signedParts(req: IncomingMessage): {
-  method: string;
-  timestamp?: string;
-  signature?: string;
-} {
+function signatureHeaders(req: IncomingMessage): SignatureHeaders {
   const header = (name: string) => {
     const v = req.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
   return {
-    method: req.method ?? 'GET',
     timestamp: header(TIMESTAMP_HEADER),
-    signature: header(SIGNATURE_HEADER),
+    nonce: header(NONCE_HEADER),
+    signatureV1: header(SIGNATURE_HEADER),
+    signatureV2: header(SIGNATURE_V2_HEADER),
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The body, or undefined once it grows past `maxBytes` (reading stops there). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        done();
+        req.pause();
+        return resolve(undefined);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   });
+}
+
+/**
+ * Answers without reading the rest of the body: the connection is closed once the answer is
+ * sent, instead of node:http reading (and discarding) whatever the client still sends.
+ */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, message: string) {
+  if (!req.complete) {
+    res.shouldKeepAlive = false;
+    res.once('finish', () => req.socket.destroy());
+  }
+  fail(res, status, false, message);
 }
 
 function fail(res: ServerResponse, status: number, terminal: boolean, message: string): void {

@@ -3,6 +3,8 @@
 
 export const TIMESTAMP_HEADER = 'x-tributary-timestamp';
 export const SIGNATURE_HEADER = 'x-tributary-signature';
+export const NONCE_HEADER = 'x-tributary-nonce';
+export const SIGNATURE_V2_HEADER = 'x-tributary-signature-v2';
 export const SIGNING_KEY_ENV = 'TRIBUTARY_SIGNING_KEY';
 
 export type ServiceType = 'SERVICE' | 'VIRTUAL_OBJECT' | 'WORKFLOW';
