@@ -351,9 +351,11 @@ function manifestOf(href: string, response: RawResponse): EndpointManifest {
 
 function outcomeOf(href: string, response: RawResponse): InvokeOutcome {
   if (response.status === 401) {
+    // The deployment's own reason (a replay, an invoker too old) comes first when it gives one.
+    const reason = parseFailureBody(tryJson(response.body))?.message;
     return retryable(
       401,
-      `${href} rejected the request signature (401): check that the invoker and the deployment share the same signing key`,
+      `${href} rejected the request signature (401${reason ? `: ${reason}` : ''}): check that the invoker and the deployment share the same signing key`,
     );
   }
   if (response.status !== 200) {
