@@ -13,6 +13,7 @@ module.exports = {
     '^@tributary/shared$': '<rootDir>/libs/shared/src',
     '^@tributary/shared/(.*)$': '<rootDir>/libs/shared/src/$1',
     '^@tributary/sdk$': '<rootDir>/libs/sdk/src',
+    '^@tributary/sdk/(.*)$': '<rootDir>/libs/sdk/src/$1',
   },
   testTimeout: 60000,
   slowTestThreshold: 30,

@@ -1,7 +1,7 @@
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { RequestHandlerOptions, RequestListener, createRequestHandler } from './request.handler';
-import { assertSigningKey } from './request.signature';
+import { assertSigningKey } from './signing';
 import { ServiceDefinition } from './service.definitions';
 
 const DEFAULT_PORT = 9080;

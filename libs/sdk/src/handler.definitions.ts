@@ -6,7 +6,7 @@ import {
   WorkflowSharedContext,
 } from './context.types';
 import { Serde } from './serde';
-import { HandlerType } from './wire.types';
+import { HandlerType } from './protocol';
 
 export interface HandlerOpts<I, O> {
   /** Decodes the record payload; `serde.json` by default. */

@@ -1,4 +1,4 @@
-import { InvocationRequest } from './wire.types';
+import { InvocationRequest } from './protocol';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { runInvocation } from './invocation.runner';
 import { serde } from './serde';
 import { ServiceDefinition, object, resolveHandlers, service } from './service.definitions';
 import { TerminalError } from './terminal.error';
-import { InvocationRequest } from './wire.types';
+import { InvocationRequest } from './protocol';
 
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
 const json = (v: unknown) => b64(JSON.stringify(v));

@@ -3,7 +3,7 @@ import { HandlerContext } from './handler.context';
 import { HandlerSpec } from './service.definitions';
 import { StateTracker } from './state.tracker';
 import { TerminalError, isTerminalError } from './terminal.error';
-import { InvocationRequest, InvocationResponse } from './wire.types';
+import { InvocationRequest, InvocationResponse } from './protocol';
 
 const RETRYABLE_CODE = 500;
 

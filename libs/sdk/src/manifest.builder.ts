@@ -1,5 +1,5 @@
 import { HandlerSpec, ServiceDefinition } from './service.definitions';
-import { EndpointManifest, ManifestHandler } from './wire.types';
+import { EndpointManifest, ManifestHandler } from './protocol';
 
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 

@@ -6,11 +6,11 @@ import { NonceCache } from './nonce.cache';
 import {
   CheckedHeaders,
   SignatureHeaders,
-  TOLERANCE_MS,
+  SIGNATURE_TOLERANCE_MS,
   assertSigningKey,
   bodySignatureProblem,
   headerProblem,
-} from './request.signature';
+} from './signing';
 import { HandlerSpec, ServiceDefinition, resolveHandlers } from './service.definitions';
 import {
   NONCE_HEADER,
@@ -18,7 +18,7 @@ import {
   SIGNATURE_V2_HEADER,
   SIGNING_KEY_ENV,
   TIMESTAMP_HEADER,
-} from './wire.types';
+} from './protocol';
 
 /** As the invoker's default `invoker.max-response-bytes` for the answers. */
 export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -66,7 +66,7 @@ export function createRequestHandler(
     DEFAULT_MAX_REQUEST_BYTES,
   );
   const maxNonces = positiveInteger('maxNonces', options.maxNonces, DEFAULT_MAX_NONCES);
-  const nonces = new NonceCache(maxNonces, TOLERANCE_MS);
+  const nonces = new NonceCache(maxNonces, SIGNATURE_TOLERANCE_MS);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = requestPath(req);

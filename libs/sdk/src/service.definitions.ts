@@ -2,7 +2,7 @@ import { Context, ObjectContext, WorkflowContext } from './context.types';
 import { HandlerMeta, handlerMeta } from './handler.definitions';
 import { StateAccess } from './handler.context';
 import { Serde, serde } from './serde';
-import { HandlerType, ServiceType } from './wire.types';
+import { HandlerType, ServiceType } from './protocol';
 
 // `any` input, as in Restate: each handler's own parameter annotation gives the real type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,4 +1,4 @@
-import { WireStateChanges } from './wire.types';
+import { WireStateChanges } from './protocol';
 
 /**
  * The state of one key as the handler sees it: the stored values overlaid with the changes made

@@ -104,3 +104,15 @@ describe('request signature', () => {
     ).toBe(false);
   });
 });
+
+describe('one definition of the protocol', () => {
+  it('the invoker signs, and reads the wire types, with the SDK own definitions', async () => {
+    const sdkSigning = await import('@tributary/sdk/signing');
+    const sdkProtocol = await import('@tributary/sdk/protocol');
+    const shared = await import('./index');
+    expect(shared.signRequest).toBe(sdkSigning.signRequest);
+    expect(shared.verifyRequest).toBe(sdkSigning.verifyRequest);
+    expect(shared.SIGNATURE_HEADER).toBe(sdkProtocol.SIGNATURE_HEADER);
+    expect(shared.SERVICE_TYPES).toBe(sdkProtocol.SERVICE_TYPES);
+  });
+});
