@@ -116,3 +116,17 @@ describe('toHandlerMetadata input descriptions', () => {
     expect(toHandlerMetadata({ ...base, ...input }).input_description).toBe(description);
   });
 });
+
+describe("on_max_attempts, in Restate's two words", () => {
+  it.each([
+    ['pause', 'Pause'],
+    ['kill', 'Kill'],
+    ['dead-letter', 'Kill'], // ends the invocation as failed, as Kill does
+  ] as const)('%s -> %s', (onMaxAttempts, shown) => {
+    const meta = toServiceMetadata(workflow, {
+      ...defaults,
+      retryPolicy: { ...defaults.retryPolicy, onMaxAttempts },
+    });
+    expect(meta.retry_policy.on_max_attempts).toBe(shown);
+  });
+});

@@ -112,7 +112,8 @@ export function toServiceMetadata(
       exponentiation_factor: policy.exponentiationFactor,
       max_attempts: policy.maxAttempts,
       max_interval: friendlyDuration(policy.maxIntervalMs),
-      on_max_attempts: policy.onMaxAttempts === 'kill' ? 'Kill' : 'Pause',
+      // Restate knows Pause and Kill; a dead-letter ends the invocation as Kill does.
+      on_max_attempts: policy.onMaxAttempts === 'pause' ? 'Pause' : 'Kill',
     },
   };
 }

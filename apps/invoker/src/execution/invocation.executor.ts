@@ -339,7 +339,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
                 },
           );
         } catch (err) {
-          // Postgres unavailable: keep the results and try again; the leases are still ours.
+          // Postgres unavailable: keep the results and try again. The leases are no longer renewed:
+          // a result whose claim was taken over meanwhile is refused by the epoch fence.
           this.logger.warn(`recording ${batch.length} results failed, retrying: ${String(err)}`);
           for (const { next } of successors) {
             this.scheduler.finish(next.id, { kind: 'again', status: next.status, dueAt: 0 });

@@ -37,7 +37,7 @@ export class Bus implements OnModuleInit, OnApplicationShutdown {
         topic,
         partitions,
         replicationFactor,
-        // A command carries its record base64-encoded: room for records up to several MiB.
+        // A command carries its record's value as is, plus a header of well under a KiB.
         config: { 'max.message.bytes': String(16 * 1024 * 1024) },
       })),
     );
