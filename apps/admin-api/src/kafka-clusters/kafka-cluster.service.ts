@@ -14,7 +14,7 @@ import { AdminError } from '../common/admin-error';
 import { KafkaClusterRepository } from './kafka-cluster.repository';
 import { isKafkaClusterName, KAFKA_CLUSTER_NAME_RULE } from './kafka-cluster.naming';
 import { ReservedNames } from '../common/reserved-names';
-import { kafkaValueProblems, tooManyKeys } from './kafka-value.limits';
+import { kafkaValueProblems } from './kafka-value.limits';
 
 /** Where a cluster is defined: the config file (read-only) or the admin API. */
 export type KafkaClusterSource = 'config' | 'api';
@@ -89,7 +89,6 @@ export class KafkaClusterService {
   }
 
   async create(name: string, given: Record<string, string>): Promise<KafkaClusterWriteView> {
-    refuseTooManyKeys(name, given);
     // A new cluster has no stored secret for a masked value to stand for.
     const properties = withStoredSecrets(name, given, {});
     const warnings = this.validateProperties(name, properties);
@@ -111,7 +110,6 @@ export class KafkaClusterService {
   async update(name: string, given: Record<string, string>): Promise<KafkaClusterWriteView> {
     checkName(name);
     this.refuseConfigCluster(name, 'updated');
-    refuseTooManyKeys(name, given);
     const stored = await this.repository.find(name);
     if (!stored) throw notFound(name);
     const properties = withStoredSecrets(name, given, stored.properties);
@@ -198,12 +196,6 @@ function invalidProperties(name: string, errors: string[]): AdminError {
   return AdminError.badRequest(
     `invalid properties for kafka cluster '${name}': ${errors.join('; ')}`,
   );
-}
-
-/** At most MAX_KAFKA_KEYS properties: checked before any per-key work. */
-function refuseTooManyKeys(name: string, properties: Readonly<Record<string, unknown>>): void {
-  const tooMany = tooManyKeys(properties);
-  if (tooMany !== undefined) throw invalidProperties(name, [tooMany]);
 }
 
 /** `given` with masked secrets replaced by the stored values; a 400 when one has none. */

@@ -1,19 +1,9 @@
 /**
  * Most keys one set of cluster properties or subscription options may have. librdkafka has about
- * 250 properties and no real configuration sets more than a few dozen; the cap keeps validation
- * of one request (a map lookup per key, a typo search for the first few unknown ones) bounded.
+ * 250 properties and no real configuration sets more than a few dozen. The admin API's body guard
+ * (meta/json-body.guard.ts) refuses larger objects before anything copies or validates them.
  */
 export const MAX_KAFKA_KEYS = 256;
-
-/**
- * Why `values` has too many keys to be checked, or undefined. Runs before any other check,
- * which all cost per key.
- */
-export function tooManyKeys(values: Readonly<Record<string, unknown>>): string | undefined {
-  const count = Object.keys(values).length;
-  if (count <= MAX_KAFKA_KEYS) return undefined;
-  return `${count} keys given, at most ${MAX_KAFKA_KEYS} are accepted (librdkafka itself has about 250 properties)`;
-}
 
 /** Kafka's protocol strings carry an int16 length: a longer client or group id cannot be sent. */
 const KAFKA_STRING_MAX_BYTES = 32_767;

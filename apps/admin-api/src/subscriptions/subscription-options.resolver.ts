@@ -5,7 +5,7 @@ import {
   translateKafkaOptions,
 } from '@tributary/shared';
 import { AdminError } from '../common/admin-error';
-import { kafkaValueProblems, tooManyKeys } from '../kafka-clusters/kafka-value.limits';
+import { kafkaValueProblems } from '../kafka-clusters/kafka-value.limits';
 
 export const DEAD_LETTER_TOPIC_OPTION = 'tributary.dead-letter-topic';
 export const DEFAULT_CLIENT_ID = 'restate';
@@ -59,23 +59,15 @@ export function invalidOptions(errors: string[]): AdminError {
   return AdminError.badRequest(`Invalid subscription options: ${errors.join('; ')}`);
 }
 
-/** A 400 for more than MAX_KAFKA_KEYS options: checked before any per-key work. */
-export function refuseTooManyOptions(given: Readonly<Record<string, unknown>>): void {
-  const tooMany = tooManyKeys(given);
-  if (tooMany !== undefined) throw invalidOptions([tooMany]);
-}
-
 /**
- * The options of a request as they are to be validated: at most MAX_KAFKA_KEYS of them (checked
- * first, before any per-key work), and secrets written back masked (`***`, as responses show
- * them) replaced by the `stored` values they stand for. A masked secret with no stored value is
+ * The options of a request as they are to be validated: secrets written back masked (`***`, as
+ * responses show them) replaced by the `stored` values they stand for. A masked secret with no stored value is
  * a 400 naming it: storing the mask would silently break the consumer's login.
  */
 export function acceptGivenOptions(
   given: Readonly<Record<string, unknown>>,
   stored: Readonly<Record<string, string>>,
 ): Record<string, unknown> {
-  refuseTooManyOptions(given);
   const { values, unknown } = restoreMaskedSecrets(given, stored);
   if (unknown.length > 0) {
     throw invalidOptions(

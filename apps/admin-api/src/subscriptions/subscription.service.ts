@@ -21,7 +21,6 @@ import {
   invalidOptions,
   optionWarnings,
   OptionDefaults,
-  refuseTooManyOptions,
   ResolvedOptions,
   resolveSubscriptionOptions,
   sameOptions,
@@ -140,7 +139,6 @@ export class SubscriptionService {
 
   /** Replaces the options; `group.id` and `client.id` keep their values unless given. */
   async updateOptions(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
-    refuseTooManyOptions(dto.options);
     const current = await this.repo.findById(id);
     if (current === null) throw subscriptionNotFound(id);
     const given = acceptGivenOptions(dto.options, current.options);
