@@ -53,8 +53,18 @@ const alreadyCompleted = (id: string) =>
   AdminError.conflict(`The invocation '${id}' was already completed.`);
 const notYetCompleted = (id: string) =>
   AdminError.conflict(`The invocation '${id}' is not yet completed.`);
-const notRunning = (id: string) =>
-  AdminError.conflict(`The invocation '${id}' is not running, cannot be paused.`);
+/** Why an invocation in these statuses cannot be paused, after Restate's sentence. */
+const NOT_PAUSABLE_BECAUSE: Readonly<Partial<Record<InvocationStatus, string>>> = {
+  pending:
+    'It is pending: queued behind an earlier invocation of the same key, it has not started yet',
+  scheduled: 'It is scheduled: it has not started yet',
+  completed: 'It is completed',
+};
+// Restate's sentence first, unchanged, so scripts matching it keep working; then why and what to do.
+const notRunning = (id: string, status: InvocationStatus) =>
+  AdminError.conflict(
+    `The invocation '${id}' is not running, cannot be paused. ${NOT_PAUSABLE_BECAUSE[status] ?? `It is ${status}`}; only started invocations (ready, running or backing-off) can be paused${status === 'completed' ? '.' : ': pause it once it has started, or cancel or kill it now.'}`,
+  );
 const completedCannotResume = (id: string) =>
   AdminError.conflict(`The invocation '${id}' is completed, cannot be resumed.`);
 const notStartedCannotResume = (id: string) =>
@@ -149,7 +159,7 @@ export class InvocationService {
         case 'pending':
         case 'scheduled':
         case 'completed':
-          throw notRunning(id);
+          throw notRunning(id, row.status);
       }
     });
   }

@@ -567,13 +567,26 @@ describe('invocations (real Postgres and Kafka)', () => {
       expect((await stored(inv.id))!.modifiedAt).toEqual(inv.modifiedAt);
     });
 
-    it.each(['pending', 'scheduled', 'completed'] as const)(
-      'answers 409 for a %s invocation (not running)',
-      async (status) => {
+    it.each([
+      [
+        'pending',
+        'It is pending: queued behind an earlier invocation of the same key, it has not started yet; only started invocations (ready, running or backing-off) can be paused: pause it once it has started, or cancel or kill it now.',
+      ],
+      [
+        'scheduled',
+        'It is scheduled: it has not started yet; only started invocations (ready, running or backing-off) can be paused: pause it once it has started, or cancel or kill it now.',
+      ],
+      [
+        'completed',
+        'It is completed; only started invocations (ready, running or backing-off) can be paused.',
+      ],
+    ] as const)(
+      'answers 409 for a %s invocation, with Restate`s sentence and why',
+      async (status, why) => {
         const inv = await insert(status);
         const res = await http().patch(`/invocations/${inv.id}/pause`).expect(409);
         expect(res.body).toEqual(
-          restateError(`The invocation '${inv.id}' is not running, cannot be paused.`),
+          restateError(`The invocation '${inv.id}' is not running, cannot be paused. ${why}`),
         );
         expect(await stored(inv.id)).toMatchObject({ status });
       },

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   KafkaClusterConfig,
   KafkaClusterEntity,
+  MASKED_VALUE,
   maskSecrets,
+  restoreMaskedSecrets,
   SubscriptionEntity,
   translateKafkaOptions,
   TRIBUTARY_CONFIG,
@@ -11,6 +13,7 @@ import {
 import { AdminError } from '../common/admin-error';
 import { KafkaClusterRepository } from './kafka-cluster.repository';
 import { isKafkaClusterName, KAFKA_CLUSTER_NAME_RULE } from './kafka-cluster.naming';
+import { ReservedNames } from '../common/reserved-names';
 import { kafkaValueProblems } from './kafka-value.limits';
 
 /** Where a cluster is defined: the config file (read-only) or the admin API. */
@@ -59,12 +62,14 @@ export class KafkaClusterService {
   private readonly configClusters: ReadonlyMap<string, KafkaClusterConfig>;
   /** Config clusters exist since the process read its config. */
   private readonly configLoadedAt = new Date().toISOString();
+  private readonly reserved: ReservedNames;
 
   constructor(
     private readonly repository: KafkaClusterRepository,
     @Inject(TRIBUTARY_CONFIG) config: TributaryConfig,
   ) {
     this.configClusters = new Map(config.kafkaClusters.map((c) => [c.name, c]));
+    this.reserved = new ReservedNames(config.bus.topicPrefix);
   }
 
   async list(): Promise<KafkaClusterView[]> {
@@ -83,8 +88,10 @@ export class KafkaClusterService {
     return { ...view, subscriptions };
   }
 
-  async create(name: string, properties: Record<string, string>): Promise<KafkaClusterWriteView> {
-    const warnings = validateProperties(name, properties);
+  async create(name: string, given: Record<string, string>): Promise<KafkaClusterWriteView> {
+    // A new cluster has no stored secret for a masked value to stand for.
+    const properties = withStoredSecrets(name, given, {});
+    const warnings = this.validateProperties(name, properties);
     if (this.configClusters.has(name)) {
       throw AdminError.conflict(
         `kafka cluster '${name}' conflicts with static configuration: it is defined in the config file. Cluster names in schema registry cannot override statically configured clusters; choose another name.`,
@@ -96,10 +103,17 @@ export class KafkaClusterService {
     return { ...storedView(created), warnings };
   }
 
-  async update(name: string, properties: Record<string, string>): Promise<KafkaClusterWriteView> {
+  /**
+   * Replaces the properties. A secret given as `***` (what GET shows) keeps its stored value, so
+   * writing back a GET's answer changes nothing.
+   */
+  async update(name: string, given: Record<string, string>): Promise<KafkaClusterWriteView> {
     checkName(name);
     this.refuseConfigCluster(name, 'updated');
-    const warnings = validateProperties(name, properties);
+    const stored = await this.repository.find(name);
+    if (!stored) throw notFound(name);
+    const properties = withStoredSecrets(name, given, stored.properties);
+    const warnings = this.validateProperties(name, properties);
     const updated = await this.repository.replaceProperties(name, properties);
     if (!updated) throw notFound(name);
     return { ...storedView(updated), warnings };
@@ -134,6 +148,26 @@ export class KafkaClusterService {
     return (await this.list()).map((c) => c.name);
   }
 
+  /**
+   * Restate's broker check, then the librdkafka translation and Tributary's reserved consumer
+   * groups (a `group.id` here is every new subscription's default); returns the warnings.
+   */
+  private validateProperties(name: string, properties: Record<string, string>): string[] {
+    if (!BROKER_KEYS.some((key) => Object.hasOwn(properties, key))) {
+      throw AdminError.badRequest(
+        `kafka cluster '${name}' properties must contain either 'bootstrap.servers' or 'metadata.broker.list'`,
+      );
+    }
+    const translated = translateKafkaOptions(properties, { scope: 'cluster' });
+    const errors = [...kafkaValueProblems(properties), ...translated.errors];
+    const groupId = properties['group.id'];
+    const reservedGroup =
+      typeof groupId === 'string' ? this.reserved.groupProblem(groupId) : undefined;
+    if (reservedGroup !== undefined) errors.push(reservedGroup);
+    if (errors.length > 0) throw invalidProperties(name, errors);
+    return translated.warnings;
+  }
+
   private configView(cluster: KafkaClusterConfig): KafkaClusterView {
     return {
       name: cluster.name,
@@ -158,21 +192,29 @@ export class KafkaClusterService {
   }
 }
 
-/** Restate's broker check, then the librdkafka translation; returns its warnings. */
-function validateProperties(name: string, properties: Record<string, string>): string[] {
-  if (!BROKER_KEYS.some((key) => Object.hasOwn(properties, key))) {
-    throw AdminError.badRequest(
-      `kafka cluster '${name}' properties must contain either 'bootstrap.servers' or 'metadata.broker.list'`,
+function invalidProperties(name: string, errors: string[]): AdminError {
+  return AdminError.badRequest(
+    `invalid properties for kafka cluster '${name}': ${errors.join('; ')}`,
+  );
+}
+
+/** `given` with masked secrets replaced by the stored values; a 400 when one has none. */
+function withStoredSecrets(
+  name: string,
+  given: Readonly<Record<string, string>>,
+  stored: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const { values, unknown } = restoreMaskedSecrets(given, stored);
+  if (unknown.length > 0) {
+    throw invalidProperties(
+      name,
+      unknown.map(
+        (key) =>
+          `property '${key}' is "${MASKED_VALUE}", the mask responses show instead of a secret, but the cluster has no stored value of '${key}' to keep; send the real value`,
+      ),
     );
   }
-  const translated = translateKafkaOptions(properties, { scope: 'cluster' });
-  const errors = [...kafkaValueProblems(properties), ...translated.errors];
-  if (errors.length > 0) {
-    throw AdminError.badRequest(
-      `invalid properties for kafka cluster '${name}': ${errors.join('; ')}`,
-    );
-  }
-  return translated.warnings;
+  return values;
 }
 
 function checkName(name: string): void {

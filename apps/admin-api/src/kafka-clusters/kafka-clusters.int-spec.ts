@@ -216,6 +216,21 @@ describe('kafka clusters (real Postgres and Kafka)', () => {
     await request(t.http).delete('/kafka-clusters/local').expect(409);
   });
 
+  it('GET /kafka-clusters/{name} lists subscriptions only with include_subscriptions=true, as Restate', async () => {
+    const name = uniqueName('with-subs');
+    await create({ name, properties: BROKERS }).expect(201);
+    const sub = await insertSubscription(name);
+    for (const query of ['', '?include_subscriptions=false']) {
+      const res = await request(t.http).get(`/kafka-clusters/${name}${query}`).expect(200);
+      expect(res.body).toMatchObject({ name, source: 'api', subscriptions: [] });
+    }
+    const res = await request(t.http)
+      .get(`/v4/kafka-clusters/${name}?include_subscriptions=true`)
+      .expect(200);
+    expect(res.body.subscriptions.map((s: { id: string }) => s.id)).toEqual([sub]);
+    await request(t.http).get(`/kafka-clusters/${name}?include_subscriptions=yes`).expect(400);
+  });
+
   it('DELETE is 202; with subscriptions 409 (Restate`s message) unless force=true', async () => {
     const name = uniqueName('deleted');
     await create({ name, properties: BROKERS }).expect(201);

@@ -1,3 +1,10 @@
+/**
+ * Most keys one set of cluster properties or subscription options may have. librdkafka has about
+ * 250 properties and no real configuration sets more than a few dozen. The admin API's body guard
+ * (meta/json-body.guard.ts) refuses larger objects before anything copies or validates them.
+ */
+export const MAX_KAFKA_KEYS = 256;
+
 /** Kafka's protocol strings carry an int16 length: a longer client or group id cannot be sent. */
 const KAFKA_STRING_MAX_BYTES = 32_767;
 const PROTOCOL_STRINGS = ['client.id', 'group.id'];

@@ -92,7 +92,10 @@ const schemas: Record<string, Json> = {
       status: { type: 'string', enum: ['ok', 'unavailable', 'draining'] },
       checks: {
         type: 'object',
-        properties: { postgres: { type: 'string' }, kafka: { type: 'string' } },
+        properties: {
+          postgres: { type: 'string', enum: ['up', 'unreachable'] },
+          kafka: { type: 'string', enum: ['up', 'unreachable'] },
+        },
       },
     },
   },
@@ -473,7 +476,11 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         summary: 'Get a Kafka cluster with its subscriptions',
         parameters: [
           clusterName,
-          queryParam('include_subscriptions', 'true or false', { type: 'boolean' }),
+          queryParam(
+            'include_subscriptions',
+            'true to list the subscriptions reading from the cluster; false (the default, as in Restate) answers an empty list',
+            { type: 'boolean', default: false },
+          ),
         ],
         responses: { '200': json('Cluster', ref('KafkaCluster')), '404': notFound },
       },
@@ -663,7 +670,11 @@ export const ADMIN_OPENAPI_DOCUMENT = {
       '409': error('Already completed'),
     }),
     '/invocations/{id}/kill': invocationCommand('Kill', { '409': error('Already completed') }),
-    '/invocations/{id}/pause': invocationCommand('Pause', { '409': error('Not running') }),
+    '/invocations/{id}/pause': invocationCommand('Pause', {
+      '409': error(
+        'Not started yet (pending, scheduled) or completed: only ready, running and backing-off invocations can be paused',
+      ),
+    }),
     '/invocations/{id}/resume': invocationCommand('Resume', {
       '425': error('Inboxed or scheduled: not resumable yet'),
     }),

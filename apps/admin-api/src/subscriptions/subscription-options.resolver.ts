@@ -1,4 +1,9 @@
-import { mergeKafkaOptions, translateKafkaOptions } from '@tributary/shared';
+import {
+  MASKED_VALUE,
+  mergeKafkaOptions,
+  restoreMaskedSecrets,
+  translateKafkaOptions,
+} from '@tributary/shared';
 import { AdminError } from '../common/admin-error';
 import { kafkaValueProblems } from '../kafka-clusters/kafka-value.limits';
 
@@ -50,8 +55,29 @@ function requireStringValues(given: Readonly<Record<string, unknown>>): Record<s
   return given as Record<string, string>;
 }
 
-function invalidOptions(errors: string[]): AdminError {
+export function invalidOptions(errors: string[]): AdminError {
   return AdminError.badRequest(`Invalid subscription options: ${errors.join('; ')}`);
+}
+
+/**
+ * The options of a request as they are to be validated: secrets written back masked (`***`, as
+ * responses show them) replaced by the `stored` values they stand for. A masked secret with no stored value is
+ * a 400 naming it: storing the mask would silently break the consumer's login.
+ */
+export function acceptGivenOptions(
+  given: Readonly<Record<string, unknown>>,
+  stored: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const { values, unknown } = restoreMaskedSecrets(given, stored);
+  if (unknown.length > 0) {
+    throw invalidOptions(
+      unknown.map(
+        (key) =>
+          `option '${key}' is "${MASKED_VALUE}", the mask responses show instead of a secret, but there is no stored value of '${key}' to keep; send the real value`,
+      ),
+    );
+  }
+  return values;
 }
 
 /**

@@ -6,15 +6,22 @@ import {
   SubscriptionEntity,
   SubscriptionStatus,
   translateKafkaOptions,
+  TRIBUTARY_CONFIG,
+  TributaryConfig,
 } from '@tributary/shared';
 import { AdminError } from '../common/admin-error';
 import { ConsumerGroupInspector, PartitionStatus } from './consumer-group.inspector';
 import type { CreateSubscriptionDto } from './create-subscription.dto';
 import type { ListSubscriptionsQuery } from './list-subscriptions.query';
+import { ReservedNames } from '../common/reserved-names';
 import {
+  acceptGivenOptions,
+  DEAD_LETTER_TOPIC_OPTION,
   defaultsForNew,
+  invalidOptions,
   optionWarnings,
   OptionDefaults,
+  ResolvedOptions,
   resolveSubscriptionOptions,
   sameOptions,
 } from './subscription-options.resolver';
@@ -56,20 +63,30 @@ function errorText(err: unknown): string {
  */
 @Injectable()
 export class SubscriptionService {
+  private readonly reserved: ReservedNames;
+
   constructor(
     @Inject(SubscriptionRepository) private readonly repo: SubscriptionRepository,
     @Inject(ConsumerGroupInspector) private readonly inspector: ConsumerGroupInspector,
-  ) {}
+    @Inject(TRIBUTARY_CONFIG) config: TributaryConfig,
+  ) {
+    this.reserved = new ReservedNames(config.bus.topicPrefix);
+  }
 
   async create(dto: CreateSubscriptionDto): Promise<{ view: SubscriptionView; created: boolean }> {
+    // Nothing was stored yet, so a masked secret has no value to stand for.
+    const given = acceptGivenOptions(dto.options ?? {}, {});
     const source = parseSourceUri(dto.source);
+    const reservedTopic = this.reserved.topicProblem(source.topic, 'source');
+    if (reservedTopic !== undefined) {
+      throw AdminError.badRequest(`Invalid subscription source '${dto.source}': ${reservedTopic}`);
+    }
     const clusters = await this.repo.clusters();
     const clusterProps = clusters.get(source.cluster);
     if (clusterProps === undefined) throw clusterNotFound(source.cluster, clusters);
     const sink = parseSinkUri(dto.sink);
     if (!(await this.repo.handlerExists(sink.service, sink.handler))) throw sinkNotFound(dto.sink);
 
-    const given = dto.options ?? {};
     const resolve = (id: string) =>
       resolveSubscriptionOptions(
         given,
@@ -78,7 +95,7 @@ export class SubscriptionService {
         source.topic,
       );
     const id = newId('sub');
-    const resolved = resolve(id);
+    const resolved = this.refuseReserved(resolve(id));
     const { subscription, created } = await this.repo.insertUnlessExists(
       {
         id,
@@ -124,6 +141,7 @@ export class SubscriptionService {
   async updateOptions(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
     const current = await this.repo.findById(id);
     if (current === null) throw subscriptionNotFound(id);
+    const given = acceptGivenOptions(dto.options, current.options);
     const clusters = await this.repo.clusters();
     const clusterProps = clusters.get(current.cluster);
     if (clusterProps === undefined) throw clusterNotFound(current.cluster, clusters);
@@ -136,7 +154,9 @@ export class SubscriptionService {
         ? {}
         : { clientId: current.options['client.id'] }),
     };
-    const resolved = resolveSubscriptionOptions(dto.options, clusterProps, defaults, current.topic);
+    const resolved = this.refuseReserved(
+      resolveSubscriptionOptions(given, clusterProps, defaults, current.topic),
+    );
     const row = await this.repo.modify(id, (r) => {
       if (sameOptions(r.options, resolved.options)) return false;
       r.options = resolved.options;
@@ -159,6 +179,19 @@ export class SubscriptionService {
 
   async delete(id: string): Promise<void> {
     if (!(await this.repo.delete(id))) throw subscriptionNotFound(id);
+  }
+
+  /** Resolved options that would join an internal group or dead-letter into an internal topic. */
+  private refuseReserved(resolved: ResolvedOptions): ResolvedOptions {
+    const problems: string[] = [];
+    const group = this.reserved.groupProblem(resolved.options['group.id']);
+    if (group !== undefined) problems.push(group);
+    if (resolved.deadLetterTopic !== null) {
+      const topic = this.reserved.topicProblem(resolved.deadLetterTopic, 'dead-letter');
+      if (topic !== undefined) problems.push(`option '${DEAD_LETTER_TOPIC_OPTION}': ${topic}`);
+    }
+    if (problems.length > 0) throw invalidOptions(problems);
+    return resolved;
   }
 
   private view(row: SubscriptionEntity, clusters: Clusters): SubscriptionView {

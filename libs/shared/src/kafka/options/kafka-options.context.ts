@@ -26,6 +26,14 @@ export function shown(key: string, value: string): string {
   return isSecretKey(key) ? MASKED_VALUE : `'${value}'`;
 }
 
+/**
+ * Errors kept word for word; past these, only how many more there were. Enough to fix a config
+ * by, and a bounded message however many keys a request sends.
+ */
+export const MAX_REPORTED_ERRORS = 20;
+/** Unknown keys that get a "did you mean" (each costs a comparison with every known key). */
+export const MAX_SUGGESTIONS = 5;
+
 /** The translation being built, plus the helpers every option handler needs. */
 export class TranslationContext {
   readonly result: KafkaOptionsTranslation = {
@@ -38,11 +46,27 @@ export class TranslationContext {
     errors: [],
   };
   readonly security: SecurityInputs = { saslKeys: [], tlsKeys: [] };
+  private errorCount = 0;
+  private suggestionsLeft = MAX_SUGGESTIONS;
 
   constructor(readonly scope: KafkaOptionScope) {}
 
   error(message: string): void {
-    this.result.errors.push(message);
+    this.errorCount += 1;
+    if (this.errorCount <= MAX_REPORTED_ERRORS) this.result.errors.push(message);
+  }
+
+  /** True for the first few unknown keys only: whether to look for a likely typo. */
+  takeSuggestion(): boolean {
+    if (this.suggestionsLeft === 0) return false;
+    this.suggestionsLeft -= 1;
+    return true;
+  }
+
+  /** Closes the error list: a last entry counts the errors not listed. */
+  finish(): void {
+    const unlisted = this.errorCount - this.result.errors.length;
+    if (unlisted > 0) this.result.errors.push(`and ${unlisted} more errors not listed`);
   }
 
   warn(message: string): void {

@@ -1,4 +1,9 @@
-import { isSecretKey, maskSecrets } from './kafka-options.secrets';
+import {
+  isSecretKey,
+  MASKED_VALUE,
+  maskSecrets,
+  restoreMaskedSecrets,
+} from './kafka-options.secrets';
 
 describe('isSecretKey', () => {
   test.each([
@@ -44,5 +49,34 @@ describe('maskSecrets', () => {
       'group.id': 'g',
     });
     expect(props['sasl.password']).toBe('hunter2');
+  });
+});
+
+describe('restoreMaskedSecrets', () => {
+  it('keeps the stored value of a secret written back masked', () => {
+    const stored = { 'sasl.password': 'hunter2', 'client.id': 'a' };
+    const given = maskSecrets({ ...stored, 'client.id': 'b' });
+    expect(restoreMaskedSecrets(given, stored)).toEqual({
+      values: { 'sasl.password': 'hunter2', 'client.id': 'b' },
+      unknown: [],
+    });
+  });
+
+  it('takes a new secret as given, and *** as a value where the key is not secret', () => {
+    const stored = { 'sasl.password': 'hunter2' };
+    expect(
+      restoreMaskedSecrets({ 'sasl.password': 'new', 'client.id': MASKED_VALUE }, stored),
+    ).toEqual({ values: { 'sasl.password': 'new', 'client.id': MASKED_VALUE }, unknown: [] });
+  });
+
+  it('reports a masked secret with nothing stored to keep', () => {
+    const restored = restoreMaskedSecrets(
+      { 'sasl.password': MASKED_VALUE, 'ssl.key.password': MASKED_VALUE },
+      { 'sasl.password': 'hunter2' },
+    );
+    expect(restored).toEqual({
+      values: { 'sasl.password': 'hunter2' },
+      unknown: ['ssl.key.password'],
+    });
   });
 });

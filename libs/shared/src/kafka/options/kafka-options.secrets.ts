@@ -29,3 +29,32 @@ export function maskSecrets(props: Readonly<Record<string, string>>): Record<str
   }
   return masked;
 }
+
+/** `given` with masked secrets put back, and the masked keys that had nothing to put back. */
+export interface RestoredSecrets<T> {
+  values: Record<string, T | string>;
+  /** Secret keys given as `***` without a stored value of that key. */
+  unknown: string[];
+}
+
+/**
+ * Writing back what a GET returned must not store the mask: for a secret key, `***` means "keep
+ * the stored value". Keys that are not secret keep `***` as their value (it was never a mask
+ * there); a masked secret key without a stored value is reported in `unknown`.
+ */
+export function restoreMaskedSecrets<T>(
+  given: Readonly<Record<string, T>>,
+  stored: Readonly<Record<string, string>>,
+): RestoredSecrets<T> {
+  const entries: [string, T | string][] = [];
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(given)) {
+    if (value === MASKED_VALUE && isSecretKey(key)) {
+      if (Object.hasOwn(stored, key)) entries.push([key, stored[key]]);
+      else unknown.push(key);
+    } else {
+      entries.push([key, value]);
+    }
+  }
+  return { values: Object.fromEntries(entries), unknown };
+}

@@ -1,4 +1,5 @@
 import { translateKafkaOptions } from './kafka-options.translator';
+import { MAX_REPORTED_ERRORS, MAX_SUGGESTIONS } from './kafka-options.context';
 import type { KafkaOptionsTranslation } from './kafka-options.types';
 import { LIBRDKAFKA_GLOBAL_KEYS, LIBRDKAFKA_KEYS, LIBRDKAFKA_TOPIC_KEYS } from './librdkafka-keys';
 
@@ -335,7 +336,7 @@ describe('translateKafkaOptions: warnings for librdkafka keys without an effect'
 
   it('partition.assignment.strategy says why it is ignored', () => {
     expect(ok({ 'partition.assignment.strategy': 'cooperative-sticky' }).warnings).toEqual([
-      "option 'partition.assignment.strategy' is ignored: kafkajs assigns partitions with its round-robin assigner",
+      "option 'partition.assignment.strategy' is ignored: Tributary assigns partitions with its own assigner, TributarySpread (round robin over the group's members from a start chosen by the group id, so small subscriptions spread across workers)",
     ]);
   });
 });
@@ -470,5 +471,29 @@ describe('librdkafka key list', () => {
     }
     // Java client settings are not librdkafka's.
     expect(LIBRDKAFKA_KEYS.has('sasl.jaas.config')).toBe(false);
+  });
+});
+
+describe('translateKafkaOptions on many bad keys', () => {
+  it('lists the first MAX_REPORTED_ERRORS errors, then how many more', () => {
+    const props = Object.fromEntries(
+      Array.from({ length: 40_000 }, (_, i) => [`no.such.key.${i}`, 'x']),
+    );
+    const { errors } = translateKafkaOptions(props, { scope: 'cluster' });
+    expect(errors).toHaveLength(MAX_REPORTED_ERRORS + 1);
+    expect(errors[0]).toBe(
+      `unknown option 'no.such.key.0': not a librdkafka configuration property`,
+    );
+    expect(errors[MAX_REPORTED_ERRORS]).toBe(
+      `and ${40_000 - MAX_REPORTED_ERRORS} more errors not listed`,
+    );
+  });
+
+  it('looks for a likely typo for the first MAX_SUGGESTIONS unknown keys only', () => {
+    const typos = Array.from({ length: MAX_SUGGESTIONS + 2 }, (_, i) => `group.di${'x'.repeat(i)}`);
+    const props = Object.fromEntries(typos.map((k) => [k, 'x']));
+    const { errors } = translateKafkaOptions(props, { scope: 'cluster' });
+    expect(errors[0]).toContain("did you mean 'group.id'?");
+    expect(errors.slice(MAX_SUGGESTIONS).every((e) => !e.includes('did you mean'))).toBe(true);
   });
 });

@@ -22,7 +22,8 @@ const IGNORED_BECAUSE: Readonly<Record<string, string>> = {
   'auto.commit.enable': OFFSETS_ARE_OURS,
   'enable.auto.offset.store': OFFSETS_ARE_OURS,
   'auto.commit.interval.ms': OFFSETS_ARE_OURS,
-  'partition.assignment.strategy': 'kafkajs assigns partitions with its round-robin assigner',
+  'partition.assignment.strategy':
+    "Tributary assigns partitions with its own assigner, TributarySpread (round robin over the group's members from a start chosen by the group id, so small subscriptions spread across workers)",
   'group.instance.id': 'kafkajs has no static group membership',
   'group.protocol': 'kafkajs speaks the classic consumer group protocol only',
 };
@@ -38,9 +39,8 @@ function ignoredWarning({ key }: GivenOption, property: string): string {
 function acceptExtension(ctx: TranslationContext, { key, value }: GivenOption): void {
   if (!TRIBUTARY_OPTION_KEYS.has(key)) {
     const known = [...TRIBUTARY_OPTION_KEYS].join(', ');
-    ctx.error(
-      `unknown option '${key}': not a Tributary option (known: ${known})${didYouMean(key, TRIBUTARY_OPTION_KEYS)}`,
-    );
+    const hint = ctx.takeSuggestion() ? didYouMean(key, TRIBUTARY_OPTION_KEYS) : '';
+    ctx.error(`unknown option '${key}': not a Tributary option (known: ${known})${hint}`);
   } else if (ctx.scope === 'cluster') {
     ctx.error(`option '${key}' belongs in a subscription's options, not in cluster properties`);
   } else {
@@ -76,9 +76,8 @@ function collect(ctx: TranslationContext, props: Readonly<Record<string, string>
     }
     const property = canonicalLibrdkafkaKey(key);
     if (property === undefined) {
-      ctx.error(
-        `unknown option '${key}': not a librdkafka configuration property${didYouMean(key, LIBRDKAFKA_KEYS)}`,
-      );
+      const hint = ctx.takeSuggestion() ? didYouMean(key, LIBRDKAFKA_KEYS) : '';
+      ctx.error(`unknown option '${key}': not a librdkafka configuration property${hint}`);
       continue;
     }
     const earlier = byProperty.get(property);
@@ -96,7 +95,9 @@ function collect(ctx: TranslationContext, props: Readonly<Record<string, string>
 /**
  * Translates librdkafka configuration (cluster properties and/or subscription options) into
  * kafkajs settings. Never throws and never reads files: problems come back in `errors`, keys
- * without an effect in `warnings`, and TLS files as paths for `buildKafkaConfig` to read.
+ * without an effect in `warnings`, and TLS files as paths for `buildKafkaConfig` to read. Linear
+ * in the number of keys: only the first few unknown keys get a "did you mean", and only the first
+ * MAX_REPORTED_ERRORS errors are listed (then how many more there were).
  */
 export function translateKafkaOptions(
   props: Readonly<Record<string, string>>,
@@ -113,5 +114,6 @@ export function translateKafkaOptions(
     if (!OPTION_HANDLERS.has(property)) ctx.warn(ignoredWarning(option, property));
   }
   applySecurity(ctx);
+  ctx.finish();
   return ctx.result;
 }
