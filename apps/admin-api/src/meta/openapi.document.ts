@@ -39,7 +39,7 @@ const nullableString: Json = { type: 'string', nullable: true };
 const subscriptionId = pathParam('id', 'Subscription id', 'sub_17dIxfx6WtqJgknUTtNq7v3');
 const deploymentId = pathParam('id', 'Deployment id', 'dp_14LsPzTy2mCmKEWu8yW7YPZ');
 const invocationId = pathParam('id', 'Invocation id', 'inv_1gdJBtdVEcM942bjcDmb1c1khoaJe11Hbz');
-const serviceName = pathParam('name', 'Service name', 'Counter');
+const serviceName = pathParam('service', 'Service name', 'Counter');
 const clusterName = pathParam('name', 'Kafka cluster name', 'my-cluster');
 
 const badRequest = error('Invalid request: malformed JSON, wrong types, unknown fields');
@@ -113,16 +113,26 @@ const schemas: Record<string, Json> = {
   },
   Handler: {
     type: 'object',
+    required: ['name', 'ty', 'public', 'input_description', 'output_description'],
     properties: {
       name: { type: 'string' },
-      ty: { type: 'string', enum: ['Exclusive', 'Shared', 'Workflow'] },
+      ty: {
+        type: 'string',
+        enum: ['Exclusive', 'Shared', 'Workflow'],
+        nullable: true,
+        description: 'null for the handlers of a Service',
+      },
       input_description: { type: 'string' },
       output_description: { type: 'string' },
+      input_json_schema: { type: 'object' },
+      output_json_schema: { type: 'object' },
       public: { type: 'boolean' },
+      retry_policy: { type: 'object', description: 'Always empty: the policy is per service' },
     },
   },
   Service: {
     type: 'object',
+    required: ['name', 'ty', 'deployment_id', 'revision'],
     properties: {
       name: { type: 'string' },
       ty: { type: 'string', enum: ['Service', 'VirtualObject', 'Workflow'] },
@@ -130,7 +140,21 @@ const schemas: Record<string, Json> = {
       deployment_id: { type: 'string' },
       revision: { type: 'integer' },
       public: { type: 'boolean' },
-      retry_policy: { type: 'object' },
+      idempotency_retention: { type: 'string', example: '1d' },
+      workflow_completion_retention: { ...nullableString, example: '1d' },
+      inactivity_timeout: { type: 'string', example: '1m' },
+      abort_timeout: { type: 'string', example: '10m' },
+      enable_lazy_state: { type: 'boolean' },
+      retry_policy: {
+        type: 'object',
+        properties: {
+          initial_interval: { type: 'string', example: '500ms' },
+          exponentiation_factor: { type: 'number' },
+          max_attempts: { type: 'integer' },
+          max_interval: { type: 'string', example: '1m' },
+          on_max_attempts: { type: 'string', enum: ['Pause', 'Kill'] },
+        },
+      },
     },
   },
   Deployment: {
@@ -147,7 +171,6 @@ const schemas: Record<string, Json> = {
       max_protocol_version: { type: 'integer' },
       services: {
         type: 'array',
-        description: '{name, revision} in GET /deployments; full services elsewhere',
         items: ref('Service'),
       },
     },
@@ -372,7 +395,29 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         responses: {
           '200': json('Deployments', {
             type: 'object',
-            properties: { deployments: { type: 'array', items: ref('Deployment') } },
+            properties: {
+              deployments: {
+                type: 'array',
+                items: {
+                  allOf: [
+                    ref('Deployment'),
+                    {
+                      type: 'object',
+                      properties: {
+                        services: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            required: ['name', 'revision'],
+                            properties: { name: { type: 'string' }, revision: { type: 'integer' } },
+                          },
+                        },
+                      },
+                    },
+                  ],
+                },
+              },
+            },
           }),
         },
       },
@@ -394,7 +439,11 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         tags: ['deployments'],
         summary: 'Get a deployment',
         parameters: [deploymentId],
-        responses: { '200': json('Deployment', ref('Deployment')), '404': notFound },
+        responses: {
+          '200': json('Deployment', ref('Deployment')),
+          '400': error('Malformed deployment id'),
+          '404': notFound,
+        },
       },
       delete: {
         tags: ['deployments'],
@@ -418,7 +467,7 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         },
       },
     },
-    '/services/{name}': {
+    '/services/{service}': {
       get: {
         tags: ['services'],
         summary: 'Get a service',
@@ -426,7 +475,7 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         responses: { '200': json('Service', ref('Service')), '404': notFound },
       },
     },
-    '/services/{name}/handlers/{handler}': {
+    '/services/{service}/handlers/{handler}': {
       get: {
         tags: ['services'],
         summary: 'Get one handler of a service',
@@ -434,7 +483,7 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         responses: { '200': json('Handler', ref('Handler')), '404': notFound },
       },
     },
-    '/services/{name}/handlers': {
+    '/services/{service}/handlers': {
       get: {
         tags: ['services'],
         summary: "List a service's handlers",
