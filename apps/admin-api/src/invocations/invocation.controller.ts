@@ -19,7 +19,7 @@ function parseDeleteMode(mode: unknown): DeleteMode {
 }
 
 /**
- * Restate's invocation management API (DESIGN.md section 4), plus `GET /invocations` to list.
+ * Restate's invocation management API (docs/admin-api.md), plus `GET /invocations` to list.
  * Management calls answer with an empty body: 200 when done, 202 when the invoker was asked.
  */
 @Controller('invocations')

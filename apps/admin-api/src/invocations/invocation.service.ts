@@ -90,7 +90,7 @@ function address(row: InvocationControlRow): ControlAddress {
 }
 
 /**
- * The rules of managing invocations (DESIGN.md section 7, Restate's status codes). Rows belong to
+ * The rules of managing invocations (Restate's status codes; docs/architecture.md, "Admin actions"). Rows belong to
  * the invoker that owns their bus partition: a running invocation is only ever changed by it (we
  * send it `kill`/`cancel`/`pause`); an idle one we change in Postgres, then send `wake` so the
  * invoker reloads it. Each write is conditional on the status decided from; when the invoker

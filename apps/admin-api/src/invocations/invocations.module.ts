@@ -6,7 +6,7 @@ import { InvocationController } from './invocation.controller';
 import { InvocationRepository } from './invocation.repository';
 import { InvocationService } from './invocation.service';
 
-/** Listing and managing invocations (DESIGN.md sections 4 and 7). */
+/** Listing and managing invocations (docs/admin-api.md). */
 @Module({
   imports: [TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]), BusModule],
   controllers: [InvocationController],

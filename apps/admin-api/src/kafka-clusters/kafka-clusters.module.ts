@@ -5,7 +5,7 @@ import { KafkaClusterController } from './kafka-cluster.controller';
 import { KafkaClusterRepository } from './kafka-cluster.repository';
 import { KafkaClusterService } from './kafka-cluster.service';
 
-/** Kafka clusters of the config file (read-only) and of the admin API (DESIGN.md section 4). */
+/** Kafka clusters of the config file (read-only) and of the admin API (docs/admin-api.md). */
 @Module({
   imports: [TypeOrmModule.forFeature([KafkaClusterEntity, SubscriptionEntity])],
   controllers: [KafkaClusterController],
