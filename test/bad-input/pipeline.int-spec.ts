@@ -369,6 +369,10 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
     );
     await waitFor(() => gate.reached, 'the handler to hold the first record');
 
+    const handlersBefore = (await pipeline.admin('GET', '/services')).body.services.reduce(
+      (n: number, svc: { handlers: unknown[] }) => n + svc.handlers.length,
+      0,
+    ) as number;
     const deployments = await pipeline.admin('GET', '/deployments');
     const doomed = (deployments.body.deployments as { id: string; uri: string }[]).find(
       (d) => d.uri === doomedEndpoint.url,
@@ -379,14 +383,16 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
       202,
     );
     expect((await pipeline.admin('GET', `/subscriptions/${sub}`)).body.status).toBe('active');
-    // The invoker caches where handlers live and reloads the cache only when it resolves a handler
-    // at least 2 s after the last load; until then offset 1 would still go to the removed
-    // deployment. Nothing observable marks that moment: the cache is reloaded lazily, there is no
-    // metric or log of its age, and a probe record would be failed by the worker (which notices the
-    // removal within a second) without reaching the invoker. The last load was no later than
-    // offset 0's call (nothing has started since), so the time to wait is known. A deliberate
-    // timed wait, kept until the invoker offers a signal (an eager reload on removal, or a gauge).
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The invoker caches where handlers live (reloaded every 2 s): wait until its cache no longer
+    // holds the removed deployment's handler, or offset 1 would still be sent there.
+    const registered = async () => {
+      const text = await (await fetch(`${pipeline.app('invoker-0').url}/metrics`)).text();
+      return Number(/^tributary_invoker_registered_handlers (\d+)$/m.exec(text)?.[1] ?? NaN);
+    };
+    await waitFor(
+      async () => (await registered()) === handlersBefore - 1,
+      "the invoker's registry to drop the removed handler",
+    );
     gate.open();
 
     const before = await rowsAt(

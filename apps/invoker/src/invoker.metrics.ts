@@ -14,6 +14,7 @@ export class InvokerMetrics {
   readonly claims: Counter<'path' | 'result'>;
   readonly badBusMessages: Counter;
   readonly deadLettered: Counter;
+  readonly registeredHandlers: Gauge;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -34,6 +35,11 @@ export class InvokerMetrics {
       help: 'Time from request to response of a handler attempt',
       labelNames: ['service', 'handler'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.registeredHandlers = new Gauge({
+      name: 'tributary_invoker_registered_handlers',
+      help: 'Handlers the invoker knows where to call (its registry cache, reloaded every 2 s)',
       registers,
     });
     this.inFlight = new Gauge({

@@ -54,6 +54,16 @@ export class HandlerRegistry {
     return this.targets.get(`${service}/${handler}`);
   }
 
+  /** Handlers known as of the last load. */
+  get size(): number {
+    return this.targets.size;
+  }
+
+  /** Loads the registry again if the last load is older than the cache's life. */
+  async refreshIfStale(): Promise<void> {
+    if (Date.now() - this.loadedAt > REFRESH_MS) await this.refresh();
+  }
+
   refresh(): Promise<void> {
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     return this.loading;

@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import { HandlerRegistry } from '../execution/handler.registry';
 import { SCHEDULER } from '../execution/invocation.executor';
 import { InvocationStore } from '../execution/invocation.store';
 import { CommandIngestor } from '../ingest/command.ingestor';
@@ -12,7 +13,8 @@ import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 
 /**
- * Samples the scheduler's gauges once a second (cheaper than updating them per invocation). The
+ * Samples the scheduler's gauges once a second (cheaper than updating them per invocation), and
+ * the number of handlers the registry knows, reloading it when stale. The
  * scheduler forgets paused invocations that hold no key's queue, so the paused count comes from
  * Postgres instead: every paused invocation of the bus partitions this invoker owns.
  */
@@ -28,6 +30,7 @@ export class MetricsSampler implements OnApplicationBootstrap, OnApplicationShut
     @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
     @Inject(InvocationStore) private readonly store: InvocationStore,
     @Inject(CommandIngestor) private readonly ingestor: CommandIngestor,
+    @Inject(HandlerRegistry) private readonly registry: HandlerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,6 +43,11 @@ export class MetricsSampler implements OnApplicationBootstrap, OnApplicationShut
 
   private sample(): void {
     void this.countPaused();
+    // Keeps the registry cache fresh in the background too, not only when a handler is resolved.
+    this.registry
+      .refreshIfStale()
+      .then(() => this.metrics.registeredHandlers.set(this.registry.size))
+      .catch((err: unknown) => this.logger.warn(`reloading the registry failed: ${String(err)}`));
     const waiting = this.scheduler.waiting();
     this.metrics.waiting.set({ key_class: 'exclusive' }, waiting.exclusive);
     this.metrics.waiting.set({ key_class: 'parallel' }, waiting.parallel);
