@@ -589,7 +589,7 @@ describe('subscriptions admin API (real Postgres and Kafka)', () => {
           'POST /deployments',
           'GET /deployments/{id}',
           'DELETE /deployments/{id}',
-          'GET /services/{name}/handlers',
+          'GET /services/{service}/handlers',
           'PATCH /kafka-clusters/{name}',
           'POST /subscriptions',
           'PATCH /subscriptions/{id}',
