@@ -393,6 +393,14 @@ describe('pipeline against bad records (real Kafka, Postgres and processes)', ()
       async () => (await registered()) === handlersBefore - 1,
       "the invoker's registry to drop the removed handler",
     );
+    // And the worker consumes the subscription knowing its handler is gone, or the records sent
+    // below would be read as deliverable.
+    await waitFor(async () => {
+      const text = await (await fetch(`${pipeline.app('worker-0').url}/metrics`)).text();
+      return text.includes(
+        `tributary_worker_subscription_handler_registered{subscription="${sub}"} 0`,
+      );
+    }, 'the worker to consume the subscription without its handler');
     gate.open();
 
     const before = await rowsAt(

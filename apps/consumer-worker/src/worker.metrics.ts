@@ -10,6 +10,7 @@ export class WorkerMetrics {
   readonly lag: Gauge<'subscription' | 'partition'>;
   readonly rebalances: Counter<'subscription'>;
   readonly claimedSubscriptions: Gauge;
+  readonly handlerRegistered: Gauge<'subscription'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -40,6 +41,12 @@ export class WorkerMetrics {
     this.rebalances = new Counter({
       name: 'tributary_worker_rebalances_total',
       help: 'Consumer group rebalances seen by this worker',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.handlerRegistered = new Gauge({
+      name: 'tributary_worker_subscription_handler_registered',
+      help: 'Per subscription consumed here: 1 when its handler was registered as the consumer started, 0 when its records become failed invocations',
       labelNames: ['subscription'],
       registers,
     });

@@ -82,6 +82,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     for (const [id, runner] of this.runners) {
       if (wanted.get(id)?.fingerprint !== runner.spec.fingerprint) {
         this.runners.delete(id);
+        this.metrics.handlerRegistered.remove({ subscription: id });
         stops.push(runner.stop().then(() => this.logger.log(`stopped subscription ${id}`)));
       }
     }
@@ -123,7 +124,13 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.runners.set(spec.id, runner);
     runner.start().then(
-      () => this.failedUntil.delete(spec.id),
+      () => {
+        this.failedUntil.delete(spec.id);
+        if (this.runners.get(spec.id) === runner) {
+          const registered = spec.target.serviceTy !== null ? 1 : 0;
+          this.metrics.handlerRegistered.set({ subscription: spec.id }, registered);
+        }
+      },
       (err: unknown) => {
         if (this.runners.get(spec.id) === runner) this.runners.delete(spec.id);
         this.failedUntil.set(spec.id, {

@@ -203,8 +203,16 @@ export class KafkajsBatchConsumer implements BatchConsumer {
   }
 
   async stop(): Promise<void> {
-    // disconnect() stops fetching, lets the running eachBatch finish, then leaves.
+    // No new batch from here on: otherwise, while the last commits are awaited, the consumer
+    // would go on fetching and handling records under what the caller is stopping it for (an
+    // old subscription spec, say), and its commits would keep the wait going.
+    try {
+      this.pause();
+    } catch {
+      // Not running yet (kafkajs refuses to pause before run): nothing is being fetched.
+    }
     await this.committing;
+    // disconnect() lets the running eachBatch finish, then leaves the group.
     await this.consumer.disconnect();
     this.assigned = [];
   }
