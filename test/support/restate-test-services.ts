@@ -65,7 +65,36 @@ export const runner = restate.service({
   },
 });
 
-export const allServices = [greeter, counter, failing, runner];
+/** A handler that waits until the test lets it go: for abort tests. */
+export const gate = {
+  entered: 0,
+  /** Attempts whose connection the SDK saw close (its attemptCompletedSignal fired). */
+  closed: 0,
+  release: () => undefined as void,
+  reset() {
+    this.entered = 0;
+    this.closed = 0;
+    this.release();
+  },
+};
+
+export const hanging = restate.service({
+  name: 'Hanging',
+  handlers: {
+    wait: async (ctx: restate.Context) => {
+      gate.entered += 1;
+      ctx.request().attemptCompletedSignal.addEventListener('abort', () => {
+        gate.closed += 1;
+      });
+      await new Promise<void>((resolve) => {
+        gate.release = resolve;
+      });
+      return 'released';
+    },
+  },
+});
+
+export const allServices = [greeter, counter, failing, runner, hanging];
 
 /** The SDK logs to the console by default; set RESTATE_TEST_LOGS=1 to see it. */
 const quiet: restate.LoggerTransport = (params, message, ...rest) => {

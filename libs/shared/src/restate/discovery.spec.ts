@@ -43,6 +43,7 @@ describe('discoverEndpoint against @restatedev/restate-sdk', () => {
       ['Counter', 'VIRTUAL_OBJECT'],
       ['Failing', 'SERVICE'],
       ['Greeter', 'SERVICE'],
+      ['Hanging', 'SERVICE'],
       ['Runner', 'SERVICE'],
     ]);
     const counter = m.services.find((s) => s.name === 'Counter')!;
@@ -77,7 +78,7 @@ describe('discoverEndpoint against @restatedev/restate-sdk', () => {
     const res = await discoverEndpoint(ep.url);
     expect(res.transport).toBe('http1');
     expect(res.manifest.protocolMode).toBe('REQUEST_RESPONSE');
-    expect(res.manifest.services).toHaveLength(4);
+    expect(res.manifest.services).toHaveLength(5);
   });
 
   it('fails over HTTP/1.1 only against an HTTP/2-only endpoint, naming what was tried', async () => {

@@ -22,7 +22,12 @@ export interface ExchangeOptions {
   maxBytes: number;
   signal?: AbortSignal;
   /** Each response body chunk as it arrives; a throw ends the exchange with that error. */
-  onChunk?: (chunk: Buffer) => void;
+  onChunk?: (chunk: Buffer, head: ResponseHead) => void;
+}
+
+export interface ResponseHead {
+  status: number;
+  headers: Record<string, string>;
 }
 
 export interface ExchangeResponse {
@@ -72,7 +77,8 @@ class BodySink {
   constructor(private readonly options: ExchangeOptions) {}
 
   /** Returns the failure to end the exchange with, if any. */
-  add(chunk: Buffer, transport: RestateTransport, status: number): ExchangeError | undefined {
+  add(chunk: Buffer, transport: RestateTransport, head: ResponseHead): ExchangeError | undefined {
+    const status = head.status;
     this.bytes += chunk.length;
     if (this.bytes > this.options.maxBytes) {
       return new ExchangeError(
@@ -84,7 +90,7 @@ class BodySink {
     }
     if (this.options.onChunk) {
       try {
-        this.options.onChunk(chunk);
+        this.options.onChunk(chunk, head);
       } catch (e) {
         return new ExchangeError(
           e instanceof Error ? e.message : String(e),
@@ -137,7 +143,7 @@ function guard(
   };
 }
 
-function describe(e: unknown): string {
+function describeError(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
     return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
@@ -189,7 +195,7 @@ function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
     session.on('error', (e) =>
       finish(
         new ExchangeError(
-          `HTTP/2 session to ${req.url.origin} failed: ${describe(e)}`,
+          `HTTP/2 session to ${req.url.origin} failed: ${describeError(e)}`,
           status === undefined && isConnectError(e) ? 'connect' : 'protocol',
           'http2',
           status,
@@ -213,7 +219,10 @@ function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
       responseHeaders = headers;
     });
     stream.on('data', (chunk: Buffer) => {
-      const err = sink.add(chunk, 'http2', status ?? 0);
+      const err = sink.add(chunk, 'http2', {
+        status: status ?? 0,
+        headers: flattenHeaders(responseHeaders),
+      });
       if (err) finish(err);
     });
     stream.on('end', () => {
@@ -225,7 +234,7 @@ function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
     });
     stream.on('error', (e) =>
       finish(
-        new ExchangeError(`HTTP/2 stream failed: ${describe(e)}`, 'protocol', 'http2', status, {
+        new ExchangeError(`HTTP/2 stream failed: ${describeError(e)}`, 'protocol', 'http2', status, {
           cause: e,
         }),
       ),
@@ -283,14 +292,17 @@ function exchangeH1(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
       status = res.statusCode ?? 0;
       responseHeaders = res.headers;
       res.on('data', (chunk: Buffer) => {
-        const err = sink.add(chunk, 'http1', status ?? 0);
+        const err = sink.add(chunk, 'http1', {
+          status: status ?? 0,
+          headers: flattenHeaders(responseHeaders),
+        });
         if (err) finish(err);
       });
       res.on('end', () => finish(undefined));
       res.on('error', (e) =>
         finish(
           new ExchangeError(
-            `HTTP/1.1 response failed: ${describe(e)}`,
+            `HTTP/1.1 response failed: ${describeError(e)}`,
             'protocol',
             'http1',
             status,
@@ -316,7 +328,7 @@ function exchangeH1(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
     request.on('error', (e) =>
       finish(
         new ExchangeError(
-          `HTTP/1.1 request to ${req.url.origin} failed: ${describe(e)}`,
+          `HTTP/1.1 request to ${req.url.origin} failed: ${describeError(e)}`,
           status === undefined && isConnectError(e) ? 'connect' : 'protocol',
           'http1',
           status,
