@@ -114,6 +114,16 @@ describe('discoverEndpoint against @restatedev/restate-sdk', () => {
     },
   );
 
+  it('gets a 500 from an SDK whose services set a retry policy when only manifest v3 is offered', async () => {
+    const ep = await h2();
+    const err = (await discoverEndpoint(ep.url, {
+      accept: 'application/vnd.restate.endpointmanifest.v3+json',
+    }).catch((e: unknown) => e)) as DiscoveryError;
+    expect(err).toBeInstanceOf(DiscoveryError);
+    expect(err.status).toBe(500);
+    expect(err.message).toMatch(/retryPolicy/);
+  });
+
   it('names both transports when nothing listens', async () => {
     const ep = await startHttp1Endpoint((_req, res) => res.end());
     const url = ep.url;
