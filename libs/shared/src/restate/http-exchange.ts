@@ -234,9 +234,15 @@ function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
     });
     stream.on('error', (e) =>
       finish(
-        new ExchangeError(`HTTP/2 stream failed: ${describeError(e)}`, 'protocol', 'http2', status, {
-          cause: e,
-        }),
+        new ExchangeError(
+          `HTTP/2 stream failed: ${describeError(e)}`,
+          'protocol',
+          'http2',
+          status,
+          {
+            cause: e,
+          },
+        ),
       ),
     );
     stream.on('close', () =>
