@@ -1,0 +1,7 @@
+// Client side of Restate's service protocol, for running services written with
+// @restatedev/restate-sdk. See README.md in this directory for what is and is not implemented.
+export * from './framing';
+export * from './messages';
+export * from './http-exchange';
+export * from './discovery';
+export * from './invocation';

@@ -1,0 +1,61 @@
+// In-process servers for endpoints built with @restatedev/restate-sdk, on loopback and an
+// ephemeral port, each closed by the test that started it. `restate.serve()` is not used: it
+// returns the port only, and its server could never be closed.
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import { AddressInfo, Socket } from 'node:net';
+
+export interface RunningEndpoint {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Http1Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+
+/** HTTP/2 cleartext, prior knowledge only (what `restate.serve` and `endpoint().listen` run). */
+export async function startHttp2Endpoint(handler: Http2Handler): Promise<RunningEndpoint> {
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  return listen(server, () => {
+    for (const s of sessions) s.destroy();
+  });
+}
+
+/** HTTP/1.1 on node:http, for `endpoint().http1Handler()`. */
+export async function startHttp1Endpoint(handler: Http1Handler): Promise<RunningEndpoint> {
+  const server = http.createServer(handler);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return listen(server, () => {
+    for (const s of sockets) s.destroy();
+  });
+}
+
+async function listen(
+  server: http.Server | http2.Http2Server,
+  dropConnections: () => void,
+): Promise<RunningEndpoint> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        dropConnections();
+      }),
+  };
+}
