@@ -66,6 +66,11 @@ export interface EndpointManifest {
   minProtocolVersion: number;
   maxProtocolVersion: number;
   services: ManifestService[];
+  /**
+   * Never sent by an endpoint of this protocol: set by the admin API on the manifest it stores
+   * for an endpoint that speaks Restate's service protocol instead (a Restate SDK service).
+   */
+  serviceProtocol?: 'restate';
 }
 
 // --- Invocation: POST {deployment}/invoke/{service}/{handler} ------------------------------

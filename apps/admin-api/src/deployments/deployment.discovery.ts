@@ -6,6 +6,12 @@ import {
   TRIBUTARY_CONFIG,
   TributaryConfig,
 } from '@tributary/shared';
+import {
+  discoverEndpoint,
+  DiscoveryError as RestateDiscoveryError,
+  ManifestValidationError,
+  toStoredManifest,
+} from '@tributary/shared/restate';
 import { AdminError } from '../common/admin-error';
 import { HostPattern, isHostAllowed, parseHostPatterns } from './deployment-hosts';
 
@@ -38,6 +44,7 @@ export class DeploymentDiscovery implements OnModuleDestroy {
   private readonly client: HandlerClient;
   private readonly signingKey?: string;
   private readonly allowedHosts: HostPattern[];
+  private readonly maxManifestBytes: number;
 
   constructor(@Inject(TRIBUTARY_CONFIG) config: TributaryConfig) {
     this.client = new HandlerClient({
@@ -48,10 +55,18 @@ export class DeploymentDiscovery implements OnModuleDestroy {
     // Deployments that verify the invoker's signature check discovery requests too.
     this.signingKey = config.invoker.signingKey;
     this.allowedHosts = parseHostPatterns(config.admin.deploymentHosts);
+    this.maxManifestBytes = config.admin.maxManifestBytes;
   }
 
+  /**
+   * The manifest of a `@tributary/sdk` endpoint (the handler protocol, HTTP/1.1), or else of an
+   * endpoint served by a Restate SDK (Restate's service protocol, HTTP/2 or HTTP/1.1), stored
+   * marked `serviceProtocol: 'restate'`. An endpoint that is neither is refused with what each try
+   * answered.
+   */
   async discover(uri: string, headers: Record<string, string>): Promise<EndpointManifest> {
     this.checkHost(uri);
+    let tributary: DiscoveryError;
     try {
       return await this.client.discover(uri, {
         headers,
@@ -60,11 +75,35 @@ export class DeploymentDiscovery implements OnModuleDestroy {
       });
     } catch (err) {
       if (!(err instanceof DiscoveryError)) throw err;
-      throw AdminError.badRequest(
-        `Cannot register the deployment at '${uri}': discovery failed: ${err.message}`,
-        restateCodeOf(err),
+      tributary = err;
+    }
+    if (tributary.reason === 'invalid-uri' || tributary.reason === 'too-large') {
+      throw this.refusal(uri, `discovery failed: ${tributary.message}`, tributary);
+    }
+    try {
+      const found = await discoverEndpoint(uri, {
+        headers,
+        timeoutMs: DISCOVERY_TIMEOUT_MS,
+        maxBytes: this.maxManifestBytes,
+      });
+      return toStoredManifest(found.manifest);
+    } catch (err) {
+      if (!(err instanceof RestateDiscoveryError) && !(err instanceof ManifestValidationError)) {
+        throw err;
+      }
+      throw this.refusal(
+        uri,
+        `discovery failed: as a Tributary handler endpoint (HTTP/1.1 GET /discover, JSON): ${tributary.message}; as a Restate SDK endpoint (service protocol): ${err.message}`,
+        tributary,
       );
     }
+  }
+
+  private refusal(uri: string, why: string, err: DiscoveryError): AdminError {
+    return AdminError.badRequest(
+      `Cannot register the deployment at '${uri}': ${why}`,
+      restateCodeOf(err),
+    );
   }
 
   /** Refuses, before any connection, a URI whose host `admin.deployment-hosts` does not list. */

@@ -170,7 +170,8 @@ export async function discoverEndpoint(
     if (res.status !== 200) {
       attempts.push({
         transport,
-        outcome: `answered ${res.status} (${contentType || 'no content-type'}): ${snippet(res.body)}`,
+        // Never a byte of the body: discovery must not read arbitrary URLs for its caller.
+        outcome: `answered ${res.status} (${contentType || 'no content-type'})`,
       });
       return fail(`was refused with ${res.status}`, res.status);
     }
@@ -179,9 +180,17 @@ export async function discoverEndpoint(
       attempts.push({ transport, outcome: `answered 200 with content-type '${contentType}'` });
       return fail(`answered with a content-type that is not one asked for in '${accept}'`, 200);
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      // JSON.parse's own message quotes the body: say only that it is not JSON.
+      attempts.push({ transport, outcome: `answered 200 ${contentType}, but not JSON` });
+      return fail('answered with an invalid manifest', 200);
+    }
     let manifest: EndpointManifest;
     try {
-      manifest = parseEndpointManifest(JSON.parse(res.body.toString('utf8')) as unknown);
+      manifest = parseEndpointManifest(json);
     } catch (e) {
       attempts.push({
         transport,
@@ -200,11 +209,6 @@ function manifestVersionOf(contentType: string): ManifestVersion | undefined {
     if (ct === mediaType) return Number(v) as ManifestVersion;
   }
   return undefined;
-}
-
-function snippet(body: Buffer): string {
-  const text = body.subarray(0, 300).toString('utf8').replace(/\s+/g, ' ').trim();
-  return text.length > 0 ? text : '(empty body)';
 }
 
 // --- Validation -------------------------------------------------------------------------------

@@ -5,3 +5,5 @@ export * from './messages';
 export * from './http-exchange';
 export * from './discovery';
 export * from './invocation';
+export * from './restate-invoker';
+export * from './manifest-mapping';
