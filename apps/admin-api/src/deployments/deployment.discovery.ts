@@ -35,6 +35,21 @@ function restateCodeOf(err: DiscoveryError): string | null {
 }
 
 /**
+ * Whether an endpoint that failed the handler protocol's discovery may be a Restate SDK one: not
+ * when the URI is invalid, the answer too large, or nothing answered at all (refused, no such
+ * host, no answer in time); an HTTP/2-only server, an error status or a foreign answer may be.
+ */
+function worthTryingRestate(err: DiscoveryError): boolean {
+  if (err.reason === 'invalid-uri' || err.reason === 'too-large' || err.reason === 'timeout') {
+    return false;
+  }
+  return !(
+    err.reason === 'unreachable' &&
+    /connection refused|host not found|host unreachable|network unreachable/.test(err.message)
+  );
+}
+
+/**
  * `GET {uri}/discover` through the handler protocol client; failures become 400s. Only hosts in
  * `admin.deployment-hosts` (when set) are contacted, and no more than `admin.max-manifest-bytes`
  * of an answer is read. Error messages say what failed, never what the answer contained.
@@ -77,7 +92,7 @@ export class DeploymentDiscovery implements OnModuleDestroy {
       if (!(err instanceof DiscoveryError)) throw err;
       tributary = err;
     }
-    if (tributary.reason === 'invalid-uri' || tributary.reason === 'too-large') {
+    if (!worthTryingRestate(tributary)) {
       throw this.refusal(uri, `discovery failed: ${tributary.message}`, tributary);
     }
     try {

@@ -12,7 +12,9 @@ interface DeploymentBase {
   id: string;
   uri: string;
   protocol_type: 'RequestResponse';
-  http_version: 'HTTP/1.1';
+  http_version: 'HTTP/1.1' | 'HTTP/2.0';
+  /** Tributary's: which protocol the invoker speaks to it (a Restate SDK's, or its own). */
+  service_protocol: 'tributary' | 'restate';
   additional_headers: Record<string, string>;
   created_at: string;
   min_protocol_version: number;

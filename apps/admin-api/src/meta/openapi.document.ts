@@ -164,7 +164,12 @@ const schemas: Record<string, Json> = {
       id: { type: 'string', example: 'dp_14LsPzTy2mCmKEWu8yW7YPZ' },
       uri: { type: 'string' },
       protocol_type: { type: 'string', enum: ['RequestResponse'] },
-      http_version: { type: 'string', enum: ['HTTP/1.1'] },
+      http_version: { type: 'string', enum: ['HTTP/1.1', 'HTTP/2.0'] },
+      service_protocol: {
+        type: 'string',
+        enum: ['tributary', 'restate'],
+        description: 'Which protocol the invoker speaks to the deployment (Tributary only)',
+      },
       additional_headers: stringMap,
       created_at: { type: 'string', format: 'date-time' },
       min_protocol_version: { type: 'integer' },

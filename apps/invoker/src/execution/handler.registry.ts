@@ -4,6 +4,11 @@ import type { RetryPolicyOverride } from './retry-policy';
 
 export interface HandlerTarget {
   deploymentUri: string;
+  /**
+   * Set for a deployment served by a Restate SDK: the invoker speaks Restate's service protocol
+   * to it, in the versions its manifest gives.
+   */
+  restate?: { minProtocolVersion: number; maxProtocolVersion: number };
   additionalHeaders: Record<string, string>;
   inputContentType: string | null;
   /** Service-level then handler-level overrides from the manifest. */
@@ -78,12 +83,24 @@ export class HandlerRegistry {
         JOIN deployments d ON d.id = s.deployment_id`);
     const next = new Map<string, HandlerTarget>();
     for (const r of rows) {
-      const services = (r.manifest as { services?: Record<string, unknown>[] } | null)?.services;
+      const manifest = r.manifest as {
+        services?: Record<string, unknown>[];
+        serviceProtocol?: string;
+        minProtocolVersion?: number;
+        maxProtocolVersion?: number;
+      } | null;
+      const services = manifest?.services;
       const svc = services?.find((s) => s.name === r.service_name);
       const handlers = svc?.handlers as Record<string, unknown>[] | undefined;
       const h = handlers?.find((x) => x.name === r.handler_name);
       next.set(`${r.service_name}/${r.handler_name}`, {
         deploymentUri: r.uri,
+        ...(manifest?.serviceProtocol === 'restate' && {
+          restate: {
+            minProtocolVersion: manifest.minProtocolVersion ?? 5,
+            maxProtocolVersion: manifest.maxProtocolVersion ?? 5,
+          },
+        }),
         additionalHeaders: r.additional_headers ?? {},
         inputContentType: r.input_content_type,
         retryPolicies: [manifestRetryPolicy(svc), manifestRetryPolicy(h)],

@@ -15,6 +15,7 @@ import { HandlerRegistry } from './handler.registry';
 import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
 import { ClaimedInvocation, InvocationStore, OpenInvocation } from './invocation.store';
 import { LeaseKeeper } from './lease-keeper';
+import { invokeRestate } from '@tributary/shared/restate';
 import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
 export const SCHEDULER = Symbol('SCHEDULER');
@@ -266,16 +267,32 @@ export class InvocationExecutor implements OnApplicationShutdown {
         const badInput = checkJsonInput(target.inputContentType, c.input);
         outcome = badInput
           ? failure(true, 400, badInput)
-          : await this.client.invoke(
-              target.deploymentUri,
-              invocationRequest(c, attempt, target.inputContentType, state),
-              {
+          : target.restate
+            ? await invokeRestate({
+                deploymentUri: target.deploymentUri,
+                service: c.service,
+                handler: c.handler,
+                protocol: target.restate,
+                invocationId: c.id,
+                key: c.key,
+                input: c.input ?? Buffer.alloc(0),
+                headers: c.headers,
+                state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
+                retryCount: c.retryCount,
                 timeoutMs: this.config.invoker.requestTimeoutMs,
+                maxResponseBytes: this.config.invoker.maxResponseBytes,
                 signal: run.controller.signal,
-                signingKey: this.config.invoker.signingKey,
-                extraHeaders: target.additionalHeaders,
-              },
-            );
+              })
+            : await this.client.invoke(
+                target.deploymentUri,
+                invocationRequest(c, attempt, target.inputContentType, state),
+                {
+                  timeoutMs: this.config.invoker.requestTimeoutMs,
+                  signal: run.controller.signal,
+                  signingKey: this.config.invoker.signingKey,
+                  extraHeaders: target.additionalHeaders,
+                },
+              );
       }
     } catch (err) {
       outcome =

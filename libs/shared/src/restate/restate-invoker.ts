@@ -191,7 +191,11 @@ function attemptFailure(href: string, err: unknown, signal?: AbortSignal): Invok
       };
     case 'transport':
       return { kind: 'failure', terminal: false, code: 503, message: `${href}: ${err.message}` };
-    default:
+    case 'too-large':
+    case 'content-type':
+    case 'incomplete':
+    case 'protocol':
+    case 'unsupported-version':
       return { kind: 'failure', terminal: false, code: 502, message: `${href}: ${err.message}` };
   }
 }
