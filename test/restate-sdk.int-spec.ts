@@ -17,6 +17,13 @@ jest.setTimeout(180_000);
 /** `ctx.run` closures that actually ran, per invocation id. */
 const runs = new Map<string, number>();
 
+/** Where `Tally/slow` waits after its `ctx.run`, until the test lets it go. */
+const gate = { entered: 0, open: false, waiting: [] as (() => void)[] };
+function passGate(): Promise<void> {
+  gate.entered += 1;
+  return gate.open ? Promise.resolve() : new Promise((r) => gate.waiting.push(r));
+}
+
 const tally = restate.object({
   name: 'Tally',
   handlers: {
@@ -31,6 +38,15 @@ const tally = restate.object({
         return input.n * 10;
       });
       return { count, stamp, offset: ctx.request().headers.get('kafka.offset') ?? null };
+    },
+    slow: async (ctx: restate.ObjectContext) => {
+      const id = ctx.request().id;
+      const stamp = await ctx.run('once', () => {
+        runs.set(id, (runs.get(id) ?? 0) + 1);
+        return 7;
+      });
+      await passGate();
+      return stamp;
     },
     refuse: async (ctx: restate.ObjectContext) => {
       ctx.set('touched', true);
@@ -66,7 +82,10 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
         .setLogger(() => undefined)
         .http2Handler(),
     );
-    pipeline = await Pipeline.start('restate-sdk');
+    pipeline = await Pipeline.start('restate-sdk', {
+      invokers: 2,
+      extraConfig: ['[invoker]', 'lease-ttl = "3s"'],
+    });
     admin = KafkajsAdmin.create(kafka);
     producer = KafkajsProducer.create(kafka);
   });
@@ -162,6 +181,37 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
       `SELECT value FROM object_state WHERE service_name = 'Tally' AND object_key = 'r' AND state_key = 'touched'`,
     );
     expect(JSON.parse((touched as { value: Buffer }).value.toString())).toBe(true);
+  });
+
+  it('never runs a recorded ctx.run again, though the invoker running it is SIGKILLed after it', async () => {
+    const { topic, sub } = await subscribe('service://Tally/slow');
+    await producer.send(topic, [{ key: 'once', value: '{}', partition: 0 }]);
+    await waitFor(() => gate.entered >= 1, 'the handler to pass its ctx.run and wait');
+    const [row] = await invocations().findBy({ subscriptionId: sub });
+    expect(runs.get(row.id)).toBe(1);
+    const journal: { n: number }[] = await pipeline.ds.query(
+      `SELECT count(*)::int AS n FROM invocation_journal WHERE id = $1`,
+      [row.id],
+    );
+    expect(journal[0].n).toBeGreaterThanOrEqual(2); // the RunCommand and its completion
+    const owner = (await invocations().findOneByOrFail({ id: row.id })).leaseOwner!;
+    const victim = pipeline.app(owner);
+    victim.process.kill('SIGKILL');
+    await victim.process.exited;
+    gate.open = true;
+    for (const release of gate.waiting.splice(0)) release();
+    const [done] = await completed(sub, 1);
+    expect(done.completionResult).toBe('success');
+    expect(JSON.parse(done.output!.toString())).toBe(7);
+    expect(done.leaseOwner).toBeNull();
+    // Run again elsewhere, from the journal: the closure ran once in all.
+    expect(gate.entered).toBeGreaterThanOrEqual(2);
+    expect(runs.get(row.id)).toBe(1);
+    const left: { n: number }[] = await pipeline.ds.query(
+      `SELECT count(*)::int AS n FROM invocation_journal WHERE id = $1`,
+      [row.id],
+    );
+    expect(left[0].n).toBe(0);
   });
 
   it('fails what it does not support yet with a terminal error that names it; nothing hangs', async () => {

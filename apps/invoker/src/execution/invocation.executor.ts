@@ -254,6 +254,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const started = process.hrtime.bigint();
     let outcome: InvokeOutcome | 'aborted';
     let policies: RetryPolicyOverride[] = [];
+    let journaled = false;
     try {
       const target = await this.registry.resolve(c.service, c.handler);
       if (!target) {
@@ -264,6 +265,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
         );
       } else {
         policies = target.retryPolicies;
+        journaled = target.restate !== undefined;
         const badInput = checkJsonInput(target.inputContentType, c.input);
         outcome = badInput
           ? failure(true, 400, badInput)
@@ -279,6 +281,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
                 headers: c.headers,
                 state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
                 retryCount: c.retryCount,
+                journal: await this.store.journal(c.id),
+                persist: (from, entries) => this.store.appendJournal(c.id, c.epoch, from, entries),
                 timeoutMs: this.config.invoker.requestTimeoutMs,
                 maxResponseBytes: this.config.invoker.maxResponseBytes,
                 signal: run.controller.signal,
@@ -322,6 +326,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
       now: Date.now(),
     });
     this.metrics.attempts.inc({ outcome: end.kind });
+    if (journaled) end.result.journaled = true;
     const pending: PendingFinish = end;
     // An exclusive invocation that ends here hands its key, and the key's state, to the next.
     if (c.exclusive && end.finish.kind === 'done') pending.handover = { stateBefore: state };

@@ -56,6 +56,15 @@ export interface AttemptResult {
   nextRetryAt: Date | null;
   /** Applied with the completion, atomically, for exclusive invocations only. */
   state: { service: string; key: string; changes: StateChangeSet } | null;
+  /** Set when the invocation may have a journal (Restate SDK deployments): deleted on completion. */
+  journaled?: boolean;
+}
+
+/** One journal entry of Restate's service protocol, as stored. */
+export interface JournalEntry {
+  type: number;
+  flags: number;
+  body: Uint8Array;
 }
 
 interface OpenRow {
@@ -340,6 +349,51 @@ export class InvocationStore {
     return rows.map(toOpen);
   }
 
+  /** The journal of an invocation on a Restate SDK deployment, in order (empty when none). */
+  async journal(id: string): Promise<JournalEntry[]> {
+    const rows: { type: number; flags: number; body: Buffer }[] = await this.db.query(
+      `SELECT type, flags, body FROM invocation_journal WHERE id = $1 ORDER BY idx`,
+      [id],
+    );
+    return rows.map((r) => ({ type: r.type, flags: r.flags, body: r.body }));
+  }
+
+  /**
+   * Appends entries to an invocation's journal from position `from`, only while the claim of
+   * `epoch` holds; false when it no longer does (nothing written). Written entries are never
+   * rewritten: a second writer of the same positions changes nothing.
+   */
+  async appendJournal(
+    id: string,
+    epoch: number,
+    from: number,
+    entries: JournalEntry[],
+  ): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const rows = returnedRows<{ held: boolean }>(
+      await this.db.query(
+        `WITH held AS (
+           SELECT 1 FROM invocations WHERE id = $1 AND epoch = $2 AND status = 'running'),
+         ins AS (
+           INSERT INTO invocation_journal (id, idx, type, flags, body)
+           SELECT $1, $3 + u.i - 1, u.type, u.flags, u.body
+             FROM unnest($4::int[], $5::int[], $6::bytea[]) WITH ORDINALITY AS u(type, flags, body, i)
+            WHERE EXISTS (SELECT 1 FROM held)
+           ON CONFLICT (id, idx) DO NOTHING)
+         SELECT EXISTS (SELECT 1 FROM held) AS held`,
+        [
+          id,
+          epoch,
+          from,
+          entries.map((e) => e.type),
+          entries.map((e) => e.flags),
+          entries.map((e) => Buffer.from(e.body)),
+        ],
+      ),
+    );
+    return rows[0]?.held ?? false;
+  }
+
   /** Paused invocations of the given bus partitions (a partial index keeps this cheap). */
   async countPaused(partitions: number[]): Promise<number> {
     if (partitions.length === 0) return 0;
@@ -456,6 +510,13 @@ export class InvocationStore {
         ),
       );
       const applied = new Set(rows.map((r) => r.id));
+      // A completed invocation's journal has served its purpose.
+      const done = results.filter((r) => r.status === 'completed' && applied.has(r.id));
+      if (done.length > 0 && results.some((r) => r.journaled)) {
+        await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [
+          done.filter((r) => r.journaled).map((r) => r.id),
+        ]);
+      }
       await applyStateChanges(
         tx,
         results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),

@@ -57,7 +57,8 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
                        OR completion_result = 'success')
                 LIMIT $2)
              RETURNING id),
-           p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id)
+           p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id),
+           j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id)
          SELECT id FROM d`,
           [this.config.invocation.retentionMs, BATCH],
         ),

@@ -2,7 +2,7 @@ import type { InvokeOutcome, StateChanges } from '../protocol/protocol.types';
 import { InvokeAbortedError } from '../protocol/handler.client';
 import { MessageType, messageTypeName, RawMessage } from './framing';
 import { InvocationAttemptError, invokeAttempt, StateCommand } from './invocation';
-import { runCompletionFromProposal } from './messages';
+import { decodeAs, runCompletionFromProposal } from './messages';
 
 /** What the invoker may journal from a Restate SDK handler; anything else is refused by name. */
 const SUPPORTED_COMMANDS = new Set<number>([
@@ -48,6 +48,14 @@ export interface RestateInvokeRequest {
   state?: Map<string, Buffer>;
   /** Attempts that failed before this one. */
   retryCount: number;
+  /** The journal stored by earlier attempts, replayed first. */
+  journal?: RawMessage[];
+  /**
+   * Stores entries at position `from` of the journal before the handler may rely on them (a
+   * `ctx.run` result fed back); false when the invocation's claim no longer holds. Without it
+   * the journal lives for this attempt only.
+   */
+  persist?: (from: number, entries: RawMessage[]) => Promise<boolean>;
   timeoutMs?: number;
   maxResponseBytes?: number;
   signal?: AbortSignal;
@@ -62,8 +70,9 @@ export interface RestateInvokeRequest {
  * starts over, and runs its `ctx.run` closures again.
  */
 export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOutcome> {
-  const journal: RawMessage[] = [];
-  const stateCommands: StateCommand[] = [];
+  const journal: RawMessage[] = [...(req.journal ?? [])];
+  // The state commands of the stored journal count too: they are replayed, not written again.
+  const stateCommands: StateCommand[] = stateCommandsOf(journal);
   const href = `${req.deploymentUri.replace(/\/+$/, '')}/invoke/${req.service}/${req.handler}`;
   const deadline = req.timeoutMs === undefined ? undefined : Date.now() + req.timeoutMs;
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -133,7 +142,16 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
             message: `the handler suspended waiting for completions [${missing.join(', ')}]${outcome.waitingNamedSignals.length ? ` and signals [${outcome.waitingNamedSignals.join(', ')}]` : ''} that Tributary cannot provide yet`,
           };
         }
-        for (const p of result.runProposals) journal.push(runCompletionFromProposal(p.message));
+        const from = journal.length;
+        const completions = result.runProposals.map((p) => runCompletionFromProposal(p.message));
+        journal.push(...completions);
+        // Stored before the handler sees the result: a retry replays it instead of running again.
+        if (
+          req.persist &&
+          !(await req.persist(from - result.journal.length, [...result.journal, ...completions]))
+        ) {
+          throw new InvokeAbortedError('the claim of the invocation was lost');
+        }
         continue;
       }
     }
@@ -144,6 +162,22 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
     code: 500,
     message: `${href} suspended ${MAX_ROUNDS} times in one attempt; giving the attempt up`,
   };
+}
+
+/** The state commands among journal entries, in order. */
+function stateCommandsOf(entries: RawMessage[]): StateCommand[] {
+  const out: StateCommand[] = [];
+  for (const m of entries) {
+    if (m.type === MessageType.SetStateCommand) {
+      const c = decodeAs(MessageType.SetStateCommand, m);
+      out.push({ op: 'set', key: c.key, value: c.value?.content ?? new Uint8Array() });
+    } else if (m.type === MessageType.ClearStateCommand) {
+      out.push({ op: 'clear', key: decodeAs(MessageType.ClearStateCommand, m).key });
+    } else if (m.type === MessageType.ClearAllStateCommand) {
+      out.push({ op: 'clearAll' });
+    }
+  }
+  return out;
 }
 
 /** The state commands of an attempt, in order, as one set of changes. */

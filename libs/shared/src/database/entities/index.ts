@@ -1,5 +1,6 @@
 import { DeploymentEntity } from './deployment.entity';
 import { HandlerEntity } from './handler.entity';
+import { InvocationJournalEntity } from './invocation-journal.entity';
 import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
 import { KafkaClusterEntity } from './kafka-cluster.entity';
 import { ObjectStateEntity } from './object-state.entity';
@@ -8,6 +9,7 @@ import { SubscriptionEntity } from './subscription.entity';
 
 export * from './deployment.entity';
 export * from './handler.entity';
+export * from './invocation-journal.entity';
 export * from './invocation.entity';
 export * from './kafka-cluster.entity';
 export * from './object-state.entity';
@@ -22,5 +24,6 @@ export const ENTITIES = [
   SubscriptionEntity,
   InvocationEntity,
   InvocationPayloadEntity,
+  InvocationJournalEntity,
   ObjectStateEntity,
 ];

@@ -2,6 +2,7 @@ import { Initial1795951862831 } from './1795951862831-initial';
 import { InvocationOwnership1795953299938 } from './1795953299938-invocation-ownership';
 import { LeanInvocationRows1795962823133 } from './1795962823133-lean-invocation-rows';
 import { HeadersAsJsonPausedIndex1795970000000 } from './1795970000000-headers-as-json-paused-index';
+import { InvocationJournal1795980000000 } from './1795980000000-invocation-journal';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   InvocationOwnership1795953299938,
   LeanInvocationRows1795962823133,
   HeadersAsJsonPausedIndex1795970000000,
+  InvocationJournal1795980000000,
 ];
