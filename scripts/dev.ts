@@ -15,6 +15,9 @@ const ADMIN = 'http://127.0.0.1:9070';
 const EXAMPLE = 'http://127.0.0.1:9080';
 const PRODUCER_PORT = 9069;
 const DEMO_TOPIC = 'tributary-demo';
+/** The Restate SDK example (examples/restate/cart.ts) and its topic. */
+const RESTATE_EXAMPLE = 'http://127.0.0.1:9081';
+const CART_TOPIC = 'tributary-demo-cart';
 const BROKER = process.env.KAFKA_BOOTSTRAP ?? '127.0.0.1:9092';
 
 const env = {
@@ -106,7 +109,10 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    topics: [{ topic: DEMO_TOPIC, numPartitions: 3 }],
+    topics: [
+      { topic: DEMO_TOPIC, numPartitions: 3 },
+      { topic: CART_TOPIC, numPartitions: 3 },
+    ],
     waitForLeaders: true,
   });
   await admin.disconnect();
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
   start('consumer-worker', 'dist/apps/consumer-worker/src/main.js');
   start('invoker', 'dist/apps/invoker/src/main.js');
   start('example', 'dist/examples/handlers/main.js');
+  start('restate-example', 'dist/examples/restate/cart.js');
   await Promise.all([
     waitReady('consumer-worker', 'http://127.0.0.1:9072/health'),
     waitReady('invoker', 'http://127.0.0.1:9071/health'),
@@ -133,6 +140,21 @@ async function main(): Promise<void> {
   });
   if (subscription.status >= 300)
     throw new Error(`creating the demo subscription failed: ${subscription.text}`);
+
+  // The Restate SDK example serves HTTP/2 only: registering it is the readiness check.
+  let cart = await call('POST', `${ADMIN}/deployments`, { uri: RESTATE_EXAMPLE, force: true });
+  for (let i = 0; i < 40 && cart.status >= 300; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    cart = await call('POST', `${ADMIN}/deployments`, { uri: RESTATE_EXAMPLE, force: true });
+  }
+  if (cart.status >= 300) throw new Error(`registering the Restate example failed: ${cart.text}`);
+  const cartSubscription = await call('POST', `${ADMIN}/subscriptions`, {
+    source: `kafka://local/${CART_TOPIC}`,
+    sink: 'service://Cart/add',
+    options: { 'auto.offset.reset': 'earliest' },
+  });
+  if (cartSubscription.status >= 300)
+    throw new Error(`creating the cart subscription failed: ${cartSubscription.text}`);
 
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -179,6 +201,10 @@ Look at one, and at its output:
   curl ${ADMIN}/invocations/<id>/output
 The subscription, with per-partition lag:
   curl ${ADMIN}/subscriptions/${subId}
+
+A service written with Restate's own SDK (examples/restate/cart.ts, on ${RESTATE_EXAMPLE}) runs too:
+  curl -X POST 'http://127.0.0.1:${PRODUCER_PORT}/produce/${CART_TOPIC}?key=alice' -d '{"sku":"tea","quantity":2}'
+  curl '${ADMIN}/invocations?limit=1'
 
 Ctrl-C stops everything.
 `);

@@ -1,5 +1,6 @@
 import './support/restate-polyfill';
 import * as restate from '@restatedev/restate-sdk';
+import { cart } from '../examples/restate/cart';
 import { InvocationEntity } from '../libs/shared/src/database/entities';
 import { invocationIdForRecord } from '../libs/shared/src/ids/ids';
 import type { OutgoingRecord } from '../libs/shared/src/kafka/kafka.types';
@@ -79,6 +80,7 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
         .endpoint()
         .bind(tally)
         .bind(sleepy)
+        .bind(cart)
         .setLogger(() => undefined)
         .http2Handler(),
     );
@@ -212,6 +214,22 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
       [row.id],
     );
     expect(left[0].n).toBe(0);
+  });
+
+  it('runs the example written as Restate documents it (examples/restate/cart.ts)', async () => {
+    const { topic, sub } = await subscribe('service://Cart/add');
+    await producer.send(topic, [
+      { key: 'alice', value: JSON.stringify({ sku: 'tea', quantity: 2 }), partition: 0 },
+      { key: 'alice', value: JSON.stringify({ sku: 'cup', quantity: 1 }), partition: 0 },
+    ]);
+    const rows = await completed(sub, 2);
+    const outputs = rows
+      .map((r) => JSON.parse(r.output!.toString()) as { items: number; price: number })
+      .sort((a, b) => a.items - b.items);
+    expect(outputs).toEqual([
+      { cart: 'alice', items: 1, price: 500 },
+      { cart: 'alice', items: 2, price: 250 },
+    ]);
   });
 
   it('fails what it does not support yet with a terminal error that names it; nothing hangs', async () => {
