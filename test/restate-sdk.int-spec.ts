@@ -56,6 +56,18 @@ const tally = restate.object({
   },
 });
 
+const later = restate.service({
+  name: 'Later',
+  handlers: {
+    once: async (ctx: restate.Context) => {
+      await ctx.run('not yet', () => {
+        throw new restate.RetryableError('not yet', { retryAfter: 120_000 });
+      });
+      return 'done';
+    },
+  },
+});
+
 const sleepy = restate.service({
   name: 'Sleepy',
   handlers: {
@@ -81,6 +93,7 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
         .bind(tally)
         .bind(sleepy)
         .bind(cart)
+        .bind(later)
         .setLogger(() => undefined)
         .http2Handler(),
     );
@@ -230,6 +243,21 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
       { cart: 'alice', items: 1, price: 500 },
       { cart: 'alice', items: 2, price: 250 },
     ]);
+  });
+
+  it("retries after the handler's own delay (RetryableError retryAfter), not the policy's", async () => {
+    const { topic, sub } = await subscribe('service://Later/once');
+    await producer.send(topic, [{ key: null, value: '{}', partition: 0 }]);
+    const row = await waitFor(async () => {
+      const [r] = await invocations().findBy({ subscriptionId: sub });
+      return r?.status === 'backing-off' ? r : undefined;
+    }, 'the invocation to back off');
+    expect(row.retryCount).toBe(1);
+    expect(row.lastFailure).toContain('not yet');
+    // The policy's first delay is 500 ms; the handler asked for two minutes.
+    const delay = row.nextRetryAt!.getTime() - row.modifiedAt.getTime();
+    expect(delay).toBeGreaterThan(100_000);
+    expect((await pipeline.admin('PATCH', `/invocations/${row.id}/kill`)).status).toBeLessThan(300);
   });
 
   it('fails what it does not support yet with a terminal error that names it; nothing hangs', async () => {

@@ -85,6 +85,14 @@ describe('attemptEnd: outcome to status', () => {
     });
   });
 
+  it("a retryable failure with the handler's own delay backs off that long, not the policy's", () => {
+    const e = end({ outcome: { ...retryable, retryAfterMs: 60_000 }, attempt: 1 });
+    expect(e.finish).toEqual({ kind: 'again', status: 'backing-off', dueAt: NOW + 60_000 });
+    // Out of attempts, the delay changes nothing: on-max-attempts applies.
+    const last = end({ outcome: { ...retryable, retryAfterMs: 60_000 }, attempt: 3 });
+    expect(last.result.status).toBe('paused');
+  });
+
   it.each([
     ['pause', null, 'paused', null, undefined],
     ['pause', 'dlq', 'paused', null, undefined], // a dead-letter topic does not turn pause into kill

@@ -36,9 +36,10 @@ export const CANCELED_MESSAGE = 'Invocation canceled through the admin API';
 
 /**
  * The end of an attempt as a new status. Pure: success and terminal failures complete the
- * invocation; a retryable failure backs off, or, out of attempts, does what `on-max-attempts`
- * says (pause, kill, dead-letter); an abort by the admin API completes it (kill, cancel) or
- * pauses it; an abort for a lost lease or a shutdown hands it back without counting an attempt.
+ * invocation; a retryable failure backs off (by the handler's own delay when it gave one, else
+ * the policy's), or, out of attempts, does what `on-max-attempts` says (pause, kill,
+ * dead-letter); an abort by the admin API completes it (kill, cancel) or pauses it; an abort for
+ * a lost lease or a shutdown hands it back without counting an attempt.
  */
 export function attemptEnd({
   invocation: c,
@@ -124,7 +125,8 @@ export function attemptEnd({
   const decision = decideRetry(policy, attempt);
   switch (decision.kind) {
     case 'retry': {
-      const dueAt = now + decision.delayMs;
+      // The handler's own delay, when it gave one, replaces the policy's for this retry.
+      const dueAt = now + (outcome.retryAfterMs ?? decision.delayMs);
       const result: AttemptResult = {
         ...failed,
         status: 'backing-off',

@@ -27,6 +27,8 @@ export interface InvokeFailure {
   code: number;
   /** Only on a terminal failure: applied with the completion. Retryable failures carry none. */
   state?: StateChanges;
+  /** A retryable failure's own delay before the next attempt (a Restate SDK's `retryAfter`). */
+  retryAfterMs?: number;
 }
 
 export type InvokeOutcome = InvokeSuccess | InvokeFailure;

@@ -130,7 +130,13 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
         };
       }
       case 'error':
-        return { kind: 'failure', terminal: false, code: outcome.code, message: outcome.message };
+        return {
+          kind: 'failure',
+          terminal: false,
+          code: outcome.code,
+          message: outcome.message,
+          ...(outcome.nextRetryDelayMs !== undefined && { retryAfterMs: outcome.nextRetryDelayMs }),
+        };
       case 'suspended': {
         const proposed = new Map(result.runProposals.map((p) => [p.completionId, p]));
         const missing = outcome.waitingCompletions.filter((id) => !proposed.has(id));
