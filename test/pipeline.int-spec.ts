@@ -167,6 +167,49 @@ describe('pipeline: records to handler invocations', () => {
     expect(bySeq).toEqual([c0.id, c1.id, c2.id]);
   });
 
+  it('stores a bus command with U+0000 in its key as a failed invocation naming the field, beside a good one', async () => {
+    const sub = `sub_nul${Date.now()}`;
+    const command = (n: number, key: string): InvocationCommand => ({
+      type: 'invoke',
+      v: 1,
+      id: invocationIdForRecord(sub, 'nul-topic', 0, String(n)),
+      subscriptionId: sub,
+      target: {
+        service: 'Seq',
+        handler: 'record',
+        key,
+        serviceTy: 'VIRTUAL_OBJECT',
+        handlerTy: 'EXCLUSIVE',
+      },
+      record: {
+        topic: 'nul-topic',
+        partition: 0,
+        offset: String(n),
+        timestamp: String(Date.now()),
+        key: null,
+      },
+      headers: {},
+      rawHeaders: {},
+      body: Buffer.from(JSON.stringify({ n })),
+      failure: null,
+      retryPolicy: null,
+      deadLetterTopic: null,
+    });
+    // Not what a worker writes (it refuses such a key), but another writer of the bus might.
+    const bad = command(0, 'k\u0000ey');
+    const good = command(1, uniqueName('nul-neighbour'));
+    await producer.send(pipeline.busTopic, [bad, good].map(toBusRecord));
+    const rows = await completed(sub, 2);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(good.id)!.completionResult).toBe('success');
+    expect(byId.get(bad.id)).toMatchObject({
+      completionResult: 'failure',
+      targetKey: 'k\uFFFDey',
+      completionFailure:
+        "the invocation command's key contains U+0000 (a NUL byte), which cannot be stored; the record was not delivered",
+    });
+  });
+
   it('runs service invocations in parallel', async () => {
     const { topic, sub } = await subscribe('service://Par/work', 1);
     await producer.send(

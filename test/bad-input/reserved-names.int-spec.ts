@@ -1,8 +1,8 @@
-import { DeploymentEntity, HandlerEntity, newId, ServiceEntity } from '@tributary/shared';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { KafkaClusterEntity, SubscriptionEntity } from '../../libs/shared/src/database/entities';
 import { AdminTestApp, startAdminApi } from '../support/admin-app';
+import { registerService } from '../support/fixtures';
 import { uniqueName } from '../support/kafka';
 
 /**
@@ -31,23 +31,7 @@ describe('reserved topics and consumer groups (real Postgres and Kafka)', () => 
     prefix = t.config.bus.topicPrefix;
     busTopic = `${prefix}.invocations.v1`;
     invokerGroup = `${busTopic}.invokers`;
-    const deploymentId = newId('dp');
-    await db.getRepository(DeploymentEntity).insert({
-      id: deploymentId,
-      uri: `http://127.0.0.1:1/${deploymentId}`,
-      additionalHeaders: {},
-      minProtocolVersion: 1,
-      maxProtocolVersion: 1,
-      manifest: {},
-    });
-    await db.getRepository(ServiceEntity).insert({ name: 'Greeter', ty: 'SERVICE', deploymentId });
-    await db.getRepository(HandlerEntity).insert({
-      serviceName: 'Greeter',
-      name: 'greet',
-      ty: null,
-      inputContentType: null,
-      outputContentType: null,
-    });
+    await registerService(db, 'Greeter', 'SERVICE', { greet: null });
   });
 
   afterAll(async () => {

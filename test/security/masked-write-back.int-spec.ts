@@ -1,8 +1,8 @@
-import { DeploymentEntity, HandlerEntity, newId, ServiceEntity } from '@tributary/shared';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { KafkaClusterEntity, SubscriptionEntity } from '../../libs/shared/src/database/entities';
 import { AdminTestApp, startAdminApi } from '../support/admin-app';
+import { registerService } from '../support/fixtures';
 import { uniqueName } from '../support/kafka';
 
 const SASL = {
@@ -26,23 +26,7 @@ describe('masked secrets written back (real Postgres and Kafka)', () => {
   beforeAll(async () => {
     t = await startAdminApi('masked-write-back');
     db = t.app.get(DataSource);
-    const deploymentId = newId('dp');
-    await db.getRepository(DeploymentEntity).insert({
-      id: deploymentId,
-      uri: `http://127.0.0.1:1/${deploymentId}`,
-      additionalHeaders: {},
-      minProtocolVersion: 1,
-      maxProtocolVersion: 1,
-      manifest: {},
-    });
-    await db.getRepository(ServiceEntity).insert({ name: 'Greeter', ty: 'SERVICE', deploymentId });
-    await db.getRepository(HandlerEntity).insert({
-      serviceName: 'Greeter',
-      name: 'greet',
-      ty: null,
-      inputContentType: null,
-      outputContentType: null,
-    });
+    await registerService(db, 'Greeter', 'SERVICE', { greet: null });
   });
 
   afterAll(async () => {

@@ -1,23 +1,3 @@
-// Promise.withResolvers for Node 20 (added in Node 22), which @restatedev/restate-sdk calls while
-// it handles a request. A TypeScript copy of bench/restate/polyfill.js for the tests: import it
-// before the SDK.
-type WithResolvers = <T>(this: PromiseConstructor) => {
-  promise: Promise<T>;
-  resolve: (value: T | PromiseLike<T>) => void;
-  reject: (reason?: unknown) => void;
-};
-
-const P = Promise as unknown as { withResolvers?: WithResolvers };
-if (typeof P.withResolvers !== 'function') {
-  P.withResolvers = function withResolvers<T>(this: PromiseConstructor) {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new this<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
-
-export {};
+// The Promise.withResolvers polyfill @restatedev/restate-sdk needs on Node 20, for the tests: the
+// example's own (one copy); import it before the SDK.
+import '../../examples/restate/polyfill';

@@ -1,4 +1,4 @@
-import { busTopics } from '@tributary/shared';
+import { busTopics, invokerGroup } from '@tributary/shared';
 
 /** What a topic is used for, for the message: reading it, or writing failed records to it. */
 export type TopicRole = 'source' | 'dead-letter';
@@ -32,8 +32,7 @@ export class ReservedNames {
   constructor(topicPrefix: string) {
     const topics = busTopics(topicPrefix);
     this.busTopics = new Set(Object.values(topics));
-    // The invoker joins this group (apps/invoker/src/ingest/command.ingestor.ts).
-    this.invokerGroup = `${topics.invocations}.invokers`;
+    this.invokerGroup = invokerGroup(topics);
     this.topicNamespace = `${topicPrefix}.`;
     this.groupNamespace = `${topicPrefix}.invocations`;
     this.setting = `bus.topic-prefix = ${JSON.stringify(topicPrefix)}`;

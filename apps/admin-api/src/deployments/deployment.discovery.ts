@@ -40,13 +40,8 @@ function restateCodeOf(err: DiscoveryError): string | null {
  * host, no answer in time); an HTTP/2-only server, an error status or a foreign answer may be.
  */
 function worthTryingRestate(err: DiscoveryError): boolean {
-  if (err.reason === 'invalid-uri' || err.reason === 'too-large' || err.reason === 'timeout') {
-    return false;
-  }
-  return !(
-    err.reason === 'unreachable' &&
-    /connection refused|host not found|host unreachable|network unreachable/.test(err.message)
-  );
+  const hopeless = ['invalid-uri', 'too-large', 'timeout'].includes(err.reason);
+  return !hopeless && !err.nothingAnswered;
 }
 
 /**

@@ -281,7 +281,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
                 headers: c.headers,
                 state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
                 retryCount: c.retryCount,
-                journal: await this.store.journal(c.id),
+                // Epoch 1 is the first claim ever: no attempt before it can have stored a journal.
+                journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
                 persist: (from, entries) => this.store.appendJournal(c.id, c.epoch, from, entries),
                 timeoutMs: this.config.invoker.requestTimeoutMs,
                 maxResponseBytes: this.config.invoker.maxResponseBytes,

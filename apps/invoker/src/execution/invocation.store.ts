@@ -511,11 +511,11 @@ export class InvocationStore {
       );
       const applied = new Set(rows.map((r) => r.id));
       // A completed invocation's journal has served its purpose.
-      const done = results.filter((r) => r.status === 'completed' && applied.has(r.id));
-      if (done.length > 0 && results.some((r) => r.journaled)) {
-        await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [
-          done.filter((r) => r.journaled).map((r) => r.id),
-        ]);
+      const journalsDone = results
+        .filter((r) => r.journaled && r.status === 'completed' && applied.has(r.id))
+        .map((r) => r.id);
+      if (journalsDone.length > 0) {
+        await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [journalsDone]);
       }
       await applyStateChanges(
         tx,

@@ -10,6 +10,7 @@ import {
   BusMessageError,
   decodeBusRecord,
   InvocationControl,
+  invokerGroup,
   isExclusive,
   KafkajsBatchConsumer,
   keyOf,
@@ -58,7 +59,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
   ) {
     this.consumer = new KafkajsBatchConsumer(bus.kafka, {
-      groupId: `${bus.topics.invocations}.invokers`,
+      groupId: invokerGroup(bus.topics),
       topics: [bus.topics.invocations],
       fromBeginning: true,
       sessionTimeout: 10_000,
@@ -206,11 +207,12 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         ({ open } = await this.store.insert([arrived]));
       } catch (err) {
         if (!isDataError(err)) throw err;
+        // A text field holding U+0000 is named; any other refusal is given in Postgres' words.
+        const named = storableCommand(arrived.command);
         const failure = `the invocation could not be stored (${messageOf(err)}); the record was not delivered`;
-        this.logger.error(`${arrived.command.id}: ${failure}`);
-        ({ open } = await this.store.insert([
-          { ...arrived, command: failedCommand(arrived.command, failure) },
-        ]));
+        const command = named !== arrived.command ? named : failedCommand(arrived.command, failure);
+        this.logger.error(`${arrived.command.id}: ${command.failure ?? failure}`);
+        ({ open } = await this.store.insert([{ ...arrived, command }]));
       }
       inserted.open.push(...open);
     }
@@ -263,7 +265,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       try {
         const message = decodeBusRecord(record.value, record.headers);
         if (message.type === 'invoke')
-          commands.push({ command: storableCommand(message), busPartition: batch.partition });
+          commands.push({ command: message, busPartition: batch.partition });
         else controls.push(message);
       } catch (err) {
         if (!(err instanceof BusMessageError)) throw err;

@@ -23,8 +23,8 @@ const clean = (text: string): string => text.replaceAll(NUL, '\uFFFD');
  * The command as Postgres can store it. Headers and the body can hold any bytes (they go into
  * `json` and `bytea`); a text field holding U+0000 cannot, and a consumer worker never makes
  * one (a key with a NUL is refused there). Should one arrive anyway, from another writer of the
- * bus, the command becomes a failed invocation that says which field, instead of an insert that
- * fails, and fails again on every retry, for every command inserted with it.
+ * bus, its insert is refused; the ingestor then stores it through this, as a failed invocation
+ * that says which field. Off the per-record path: only a refused command is looked at.
  */
 export function storableCommand(c: InvocationCommand): InvocationCommand {
   const bad = textFields(c).find(([, v]) => v !== null && v.includes(NUL));

@@ -10,3 +10,8 @@ export function busTopics(prefix: string) {
 }
 
 export type BusTopics = ReturnType<typeof busTopics>;
+
+/** The consumer group the invokers share the bus topic in. */
+export function invokerGroup(topics: BusTopics): string {
+  return `${topics.invocations}.invokers`;
+}

@@ -26,6 +26,8 @@ export class DiscoveryError extends Error {
     readonly reason: DiscoveryFailureReason,
     message: string,
     readonly status?: number,
+    /** Nothing answered at all (refused, no such host, unreachable): no other protocol will. */
+    readonly nothingAnswered = false,
   ) {
     super(message);
     this.name = 'DiscoveryError';
@@ -407,6 +409,12 @@ function discoveryTransportError(
     case 'aborted':
       return new DiscoveryError('timeout', `no answer from ${href} ${within(timeoutMs)}`.trim());
     case 'unreachable':
+      return new DiscoveryError(
+        'unreachable',
+        `cannot reach ${href}: ${problem.detail}`,
+        undefined,
+        true,
+      );
     case 'connection':
       return new DiscoveryError('unreachable', `cannot reach ${href}: ${problem.detail}`);
   }

@@ -306,6 +306,22 @@ function failureOf(f: pb.Failure): InvocationOutput {
   };
 }
 
+/** The state command a message is (SetState, ClearState, ClearAllState), or undefined. */
+export function stateCommandOf(m: RawMessage): StateCommand | undefined {
+  switch (m.type) {
+    case MessageType.SetStateCommand: {
+      const c = decodeAs(MessageType.SetStateCommand, m);
+      return { op: 'set', key: c.key, value: c.value?.content ?? new Uint8Array() };
+    }
+    case MessageType.ClearStateCommand:
+      return { op: 'clear', key: decodeAs(MessageType.ClearStateCommand, m).key };
+    case MessageType.ClearAllStateCommand:
+      return { op: 'clearAll' };
+    default:
+      return undefined;
+  }
+}
+
 function interpret(
   messages: RawMessage[],
   terminal: RawMessage,
@@ -318,18 +334,9 @@ function interpret(
   for (const m of messages) {
     if (m === terminal) break;
     if (isCommand(m.type)) journal.push(m);
+    const state = stateCommandOf(m);
+    if (state) stateCommands.push(state);
     switch (m.type) {
-      case MessageType.SetStateCommand: {
-        const c = decodeAs(MessageType.SetStateCommand, m);
-        stateCommands.push({ op: 'set', key: c.key, value: c.value?.content ?? new Uint8Array() });
-        break;
-      }
-      case MessageType.ClearStateCommand:
-        stateCommands.push({ op: 'clear', key: decodeAs(MessageType.ClearStateCommand, m).key });
-        break;
-      case MessageType.ClearAllStateCommand:
-        stateCommands.push({ op: 'clearAll' });
-        break;
       case MessageType.OutputCommand: {
         const o = decodeAs(MessageType.OutputCommand, m);
         if (o.result.case === 'value') output = { kind: 'success', value: o.result.value.content };

@@ -1,8 +1,8 @@
 import type { InvokeOutcome, StateChanges } from '../protocol/protocol.types';
 import { InvokeAbortedError } from '../protocol/handler.client';
 import { MessageType, messageTypeName, RawMessage } from './framing';
-import { InvocationAttemptError, invokeAttempt, StateCommand } from './invocation';
-import { decodeAs, runCompletionFromProposal } from './messages';
+import { InvocationAttemptError, invokeAttempt, StateCommand, stateCommandOf } from './invocation';
+import { runCompletionFromProposal } from './messages';
 
 /** What the invoker may journal from a Restate SDK handler; anything else is refused by name. */
 const SUPPORTED_COMMANDS = new Set<number>([
@@ -72,7 +72,7 @@ export interface RestateInvokeRequest {
 export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOutcome> {
   const journal: RawMessage[] = [...(req.journal ?? [])];
   // The state commands of the stored journal count too: they are replayed, not written again.
-  const stateCommands: StateCommand[] = stateCommandsOf(journal);
+  const stateCommands: StateCommand[] = journal.flatMap((m) => stateCommandOf(m) ?? []);
   const href = `${req.deploymentUri.replace(/\/+$/, '')}/invoke/${req.service}/${req.handler}`;
   const deadline = req.timeoutMs === undefined ? undefined : Date.now() + req.timeoutMs;
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -168,22 +168,6 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
     code: 500,
     message: `${href} suspended ${MAX_ROUNDS} times in one attempt; giving the attempt up`,
   };
-}
-
-/** The state commands among journal entries, in order. */
-function stateCommandsOf(entries: RawMessage[]): StateCommand[] {
-  const out: StateCommand[] = [];
-  for (const m of entries) {
-    if (m.type === MessageType.SetStateCommand) {
-      const c = decodeAs(MessageType.SetStateCommand, m);
-      out.push({ op: 'set', key: c.key, value: c.value?.content ?? new Uint8Array() });
-    } else if (m.type === MessageType.ClearStateCommand) {
-      out.push({ op: 'clear', key: decodeAs(MessageType.ClearStateCommand, m).key });
-    } else if (m.type === MessageType.ClearAllStateCommand) {
-      out.push({ op: 'clearAll' });
-    }
-  }
-  return out;
 }
 
 /** The state commands of an attempt, in order, as one set of changes. */
