@@ -25,7 +25,14 @@ interface ControlOnBus {
   message: InvocationControl;
 }
 
-const IDLE: InvocationStatus[] = ['pending', 'scheduled', 'ready', 'backing-off', 'paused'];
+const IDLE: InvocationStatus[] = [
+  'pending',
+  'scheduled',
+  'ready',
+  'backing-off',
+  'paused',
+  'suspended',
+];
 const HOUR = 3_600_000;
 
 describe('invocations (real Postgres and Kafka)', () => {
@@ -103,6 +110,8 @@ describe('invocations (real Postgres and Kafka)', () => {
         lastFailureCode: 500,
       },
       paused: { retryCount: 3, lastFailure: 'handler answered 500', lastFailureCode: 500 },
+      // Waiting on a timer (a Restate SDK handler's ctx.sleep) that fires in an hour.
+      suspended: { nextRetryAt: new Date(now + HOUR), epoch: 1 },
       completed: {
         completionResult: 'success',
         completedAt: new Date(now),
