@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   InvocationEntity,
+  InvocationJournalEntity,
   InvocationPayloadEntity,
   InvocationStatus,
   returnedRows,
@@ -83,6 +84,8 @@ export class InvocationRepository {
     private readonly invocations: Repository<InvocationEntity>,
     @InjectRepository(InvocationPayloadEntity)
     private readonly payloads: Repository<InvocationPayloadEntity>,
+    @InjectRepository(InvocationJournalEntity)
+    private readonly journals: Repository<InvocationJournalEntity>,
   ) {}
 
   /** One page, newest first; `next` is set when older rows remain. */
@@ -137,7 +140,17 @@ export class InvocationRepository {
       select: ['headers', 'rawHeaders'],
       where: { id },
     });
-    return { ...row, headers: payload?.headers ?? {}, rawHeaders: payload?.rawHeaders ?? null };
+    const journal = await this.journals.find({
+      select: ['idx', 'type', 'body'],
+      where: { id },
+      order: { idx: 'ASC' },
+    });
+    return {
+      ...row,
+      headers: payload?.headers ?? {},
+      rawHeaders: payload?.rawHeaders ?? null,
+      journal,
+    };
   }
 
   async findOutput(id: string): Promise<InvocationOutputRow | undefined> {
@@ -190,8 +203,10 @@ export class InvocationRepository {
   }
 
   async deleteCompleted(id: string): Promise<boolean> {
+    // The journal too, in case one is kept after completion (the retention job deletes it too).
     const deleted: unknown[] = await this.invocations.query(
-      `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id)
+      `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id),
+       j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id)
        DELETE FROM invocation_payloads p USING d WHERE p.id = d.id RETURNING d.id`,
       [id],
     );

@@ -5,6 +5,7 @@ import type {
   InvocationStatus,
   InvokedBy,
 } from '@tributary/shared';
+import { decodeJournal, JournalEntryView, StoredJournalMessage } from '@tributary/shared/restate';
 
 /** Restate's `target_service_ty` values in its introspection tables. */
 export type TargetServiceTy = 'service' | 'virtual_object' | 'workflow';
@@ -46,11 +47,16 @@ export interface InvocationView {
   dead_lettered_at: string | null;
 }
 
-/** `GET /invocations/{id}`: the invocation and the headers its handler is given. */
+/** `GET /invocations/{id}`: the invocation, the headers its handler is given, its journal. */
 export interface InvocationDetailView extends InvocationView {
   headers: Record<string, string>;
   /** Record headers whose values are not valid UTF-8, base64; null when there are none. */
   raw_headers: Record<string, string> | null;
+  /**
+   * The journal the invoker stored (Restate SDK deployments), decoded, in order; always present,
+   * empty when nothing is stored (docs/admin-api.md says when).
+   */
+  journal: JournalEntryView[];
 }
 
 export interface InvocationPage {
@@ -92,7 +98,7 @@ export type InvocationRow = Pick<
 >;
 
 export type InvocationDetailRow = InvocationRow &
-  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'>;
+  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'> & { journal: StoredJournalMessage[] };
 
 const SERVICE_TY: Record<string, TargetServiceTy> = {
   SERVICE: 'service',
@@ -144,5 +150,10 @@ export function toInvocationView(row: InvocationRow): InvocationView {
 }
 
 export function toInvocationDetailView(row: InvocationDetailRow): InvocationDetailView {
-  return { ...toInvocationView(row), headers: row.headers, raw_headers: row.rawHeaders };
+  return {
+    ...toInvocationView(row),
+    headers: row.headers,
+    raw_headers: row.rawHeaders,
+    journal: decodeJournal(row.journal),
+  };
 }

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule, InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
+import {
+  BusModule,
+  InvocationEntity,
+  InvocationJournalEntity,
+  InvocationPayloadEntity,
+} from '@tributary/shared';
 import { InvocationControlSender } from './invocation-control.sender';
 import { InvocationController } from './invocation.controller';
 import { InvocationRepository } from './invocation.repository';
@@ -8,7 +13,10 @@ import { InvocationService } from './invocation.service';
 
 /** Listing and managing invocations (docs/admin-api.md). */
 @Module({
-  imports: [TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]), BusModule],
+  imports: [
+    TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity, InvocationJournalEntity]),
+    BusModule,
+  ],
   controllers: [InvocationController],
   providers: [InvocationRepository, InvocationService, InvocationControlSender],
 })

@@ -8,6 +8,8 @@ import { RESTATE_COMPATIBLE_VERSION, TRIBUTARY_VERSION } from './version';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+/** OpenAPI 3.0 ignores siblings of `$ref`, so a nullable reference wraps it in `allOf`. */
+const nullableRef = (name: string): Json => ({ allOf: [ref(name)], nullable: true });
 
 function json(description: string, schema: Json): Json {
   return { description, content: { 'application/json': { schema } } };
@@ -342,9 +344,140 @@ const schemas: Record<string, Json> = {
             nullable: true,
             description: 'Record headers that are not UTF-8, base64',
           },
+          journal: {
+            type: 'array',
+            items: ref('JournalEntry'),
+            description:
+              'The journal the invoker stored (Restate SDK deployments), in order; empty when none is stored',
+          },
         },
+        required: ['journal'],
       },
     ],
+  },
+  JournalEntry: {
+    type: 'object',
+    description: "One journal entry, after the columns of Restate's sys_journal",
+    properties: {
+      index: {
+        type: 'integer',
+        description:
+          'Restate numbering: 0 is the input command (not stored), so entries start at 1',
+      },
+      entry_type: {
+        type: 'string',
+        example: 'Command: Run',
+        description:
+          "Restate's name: 'Command: <Type>' or 'Notification: <Type>'; 'Custom(0x…)' or 'Unknown(0x…)' for other message types",
+      },
+      name: { ...nullableString, description: "The command's name; null when empty" },
+      completed: {
+        type: 'boolean',
+        nullable: true,
+        description: 'For a command awaiting a completion: whether the journal holds it',
+      },
+      invoked_id: { ...nullableString, description: "Call, one-way call: the callee's id" },
+      invoked_target: {
+        ...nullableString,
+        description: 'Call, one-way call: Service/handler or Service/key/handler',
+      },
+      sleep_wakeup_at: { type: 'string', format: 'date-time', nullable: true },
+      promise_name: { ...nullableString, description: 'Get, peek, complete promise' },
+      raw_length: { type: 'integer', description: 'Bytes of the stored protobuf message' },
+      entry: nullableRef('JournalEntryDetail'),
+      decode_error: { ...nullableString, description: 'Why entry is null' },
+    },
+    required: [
+      'index',
+      'entry_type',
+      'name',
+      'completed',
+      'invoked_id',
+      'invoked_target',
+      'sleep_wakeup_at',
+      'promise_name',
+      'raw_length',
+      'entry',
+      'decode_error',
+    ],
+  },
+  JournalEntryDetail: {
+    type: 'object',
+    description:
+      'The decoded message; which fields are present depends on entry_type (docs/admin-api.md)',
+    properties: {
+      headers: { type: 'array', items: ref('JournalHeader') },
+      value: nullableRef('JournalValue'),
+      result: nullableRef('JournalResult'),
+      state_key: ref('JournalValue'),
+      state_keys: { type: 'array', items: ref('JournalValue') },
+      promise_key: { type: 'string' },
+      completion: nullableRef('JournalResult'),
+      wake_up_time: { type: 'string', format: 'date-time' },
+      service_name: { type: 'string' },
+      handler_name: { type: 'string' },
+      service_key: { type: 'string' },
+      idempotency_key: nullableString,
+      parameter: ref('JournalValue'),
+      invoke_time: { type: 'string', format: 'date-time', nullable: true },
+      invocation_id_notification_idx: { type: 'integer' },
+      result_completion_id: { type: 'integer' },
+      completion_id: { type: 'integer' },
+      target_invocation_id: { type: 'string' },
+      signal_index: { type: 'integer', nullable: true },
+      signal_name: nullableString,
+      target: nullableRef('JournalInvocationTarget'),
+      awakeable_id: { type: 'string' },
+    },
+  },
+  JournalValue: {
+    type: 'object',
+    description: 'Bytes: UTF-8 text when valid UTF-8, else base64; at most the first 4096 shown',
+    properties: {
+      size: { type: 'integer', description: 'Bytes of the whole value' },
+      encoding: { type: 'string', enum: ['utf8', 'base64'] },
+      content: { type: 'string' },
+      truncated: { type: 'boolean' },
+    },
+    required: ['size', 'encoding', 'content', 'truncated'],
+  },
+  JournalResult: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['void', 'value', 'failure', 'invocation_id', 'state_keys'] },
+      value: ref('JournalValue'),
+      failure: {
+        type: 'object',
+        properties: {
+          code: { type: 'integer' },
+          message: { type: 'string', description: 'Over 4096 bytes: cut, its size appended' },
+          metadata: { type: 'array', items: ref('JournalHeader') },
+        },
+        required: ['code', 'message', 'metadata'],
+      },
+      invocation_id: { type: 'string' },
+      state_keys: { type: 'array', items: ref('JournalValue') },
+    },
+    required: ['kind'],
+  },
+  JournalHeader: {
+    type: 'object',
+    properties: { key: { type: 'string' }, value: { type: 'string' } },
+    required: ['key', 'value'],
+  },
+  JournalInvocationTarget: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['invocation_id', 'idempotent_request', 'workflow'] },
+      invocation_id: { type: 'string' },
+      service_name: { type: 'string' },
+      service_key: nullableString,
+      handler_name: { type: 'string' },
+      idempotency_key: { type: 'string' },
+      workflow_name: { type: 'string' },
+      workflow_key: { type: 'string' },
+    },
+    required: ['kind'],
   },
   RestartAsNewResult: {
     type: 'object',
