@@ -42,7 +42,7 @@ async function startJavaService(jar: string): Promise<JavaService> {
     await waitFor(
       () => {
         if (child.exitCode !== null) throw new Error(`java exited with ${child.exitCode}`);
-        return out.includes(`Counter listening on port ${port}`);
+        return out.includes(`Points listening on port ${port}`);
       },
       `the Java service to listen on ${port} (output: ${out.slice(-2000)})`,
       60_000,
@@ -64,7 +64,7 @@ describe('a Restate Java SDK service runs unchanged (real Kafka, Postgres, JVM a
   const invocations = () => pipeline.ds.getRepository(InvocationEntity);
 
   beforeAll(async () => {
-    const jar = await buildMavenProject(PROJECT, 'target/restate-java-counter.jar');
+    const jar = await buildMavenProject(PROJECT, 'target/restate-java-example.jar');
     service = await startJavaService(jar.path);
     pipeline = await Pipeline.start('restate-java');
     admin = KafkajsAdmin.create(kafka);
@@ -114,15 +114,15 @@ describe('a Restate Java SDK service runs unchanged (real Kafka, Postgres, JVM a
       max_protocol_version: 6,
     });
     const services = await pipeline.admin('GET', '/services');
-    const counter = (
+    const points = (
       services.body.services as { name: string; ty: string; handlers: { name: string }[] }[]
-    ).find((s) => s.name === 'Counter');
-    expect(counter?.ty).toBe('VirtualObject');
-    expect(counter?.handlers.map((h) => h.name).sort()).toEqual(['add', 'get', 'reset']);
+    ).find((s) => s.name === 'Points');
+    expect(points?.ty).toBe('VirtualObject');
+    expect(points?.handlers.map((h) => h.name).sort()).toEqual(['add', 'get', 'reset']);
   });
 
   it('runs each record once, in key order, with state and a ctx.run that ran once per invocation', async () => {
-    const { topic, sub } = await subscribe('service://Counter/add');
+    const { topic, sub } = await subscribe('service://Points/add');
     const amounts = [5, 7, 1, 2, 10, 3];
     const records: OutgoingRecord[] = amounts.map((n, i) => ({
       key: i % 2 === 0 ? 'alice' : 'bob',
@@ -151,7 +151,7 @@ describe('a Restate Java SDK service runs unchanged (real Kafka, Postgres, JVM a
     }
     const state: { object_key: string; state_key: string; value: Buffer }[] =
       await pipeline.ds.query(
-        `SELECT object_key, state_key, value FROM object_state WHERE service_name = 'Counter' ORDER BY 1, 2`,
+        `SELECT object_key, state_key, value FROM object_state WHERE service_name = 'Points' ORDER BY 1, 2`,
       );
     const value = (key: string, name: string): unknown =>
       JSON.parse(state.find((s) => s.object_key === key && s.state_key === name)!.value.toString());
@@ -162,17 +162,17 @@ describe('a Restate Java SDK service runs unchanged (real Kafka, Postgres, JVM a
   });
 
   it('ends on a TerminalException at once, failed, with its code and message', async () => {
-    const { topic, sub } = await subscribe('service://Counter/add');
+    const { topic, sub } = await subscribe('service://Points/add');
     await producer.send(topic, [{ key: 'carol', value: '-3', partition: 0 }]);
     const [row] = await completed(sub, 1);
     expect(row).toMatchObject({
       completionResult: 'failure',
-      completionFailure: 'amount must be positive, got -3',
+      completionFailure: 'points must be positive, got -3',
       lastFailureCode: 400,
       retryCount: 0,
     });
     const state: unknown[] = await pipeline.ds.query(
-      `SELECT 1 FROM object_state WHERE service_name = 'Counter' AND object_key = 'carol'`,
+      `SELECT 1 FROM object_state WHERE service_name = 'Points' AND object_key = 'carol'`,
     );
     expect(state).toHaveLength(0);
   });

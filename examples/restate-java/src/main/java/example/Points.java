@@ -11,12 +11,12 @@ import dev.restate.sdk.endpoint.Endpoint;
 import dev.restate.sdk.http.vertx.RestateHttpServer;
 
 /**
- * A counter per key, written as Restate's Java docs write a virtual object: state through
+ * Points per key, written as Restate's Java docs write a virtual object: state through
  * {@code ctx.get} / {@code ctx.set}, a side effect through {@code ctx.run}, and a {@link
  * TerminalException} for input it will never accept.
  */
 @VirtualObject
-public class Counter {
+public class Points {
 
   private static final StateKey<Long> TOTAL = StateKey.of("total", Long.class);
   private static final StateKey<Long> ADDS = StateKey.of("adds", Long.class);
@@ -24,14 +24,14 @@ public class Counter {
   /** What {@code add} returns. */
   public record Added(String key, long previous, long total, String receipt) {}
 
-  /** Adds a positive amount to this key's total. */
+  /** Adds a positive number of points to this key's total. */
   @Handler
-  public Added add(ObjectContext ctx, long amount) {
-    if (amount <= 0) {
-      throw new TerminalException(400, "amount must be positive, got " + amount);
+  public Added add(ObjectContext ctx, long points) {
+    if (points <= 0) {
+      throw new TerminalException(400, "points must be positive, got " + points);
     }
     long previous = ctx.get(TOTAL).orElse(0L);
-    long total = previous + amount;
+    long total = previous + points;
     ctx.set(TOTAL, total);
     ctx.set(ADDS, ctx.get(ADDS).orElse(0L) + 1);
     String invocation = ctx.request().invocationId().toString();
@@ -62,7 +62,7 @@ public class Counter {
 
   public static void main(String[] args) {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 9080;
-    int listening = RestateHttpServer.listen(Endpoint.bind(new Counter()), port);
-    System.out.println("Counter listening on port " + listening);
+    int listening = RestateHttpServer.listen(Endpoint.bind(new Points()), port);
+    System.out.println("Points listening on port " + listening);
   }
 }
