@@ -31,26 +31,32 @@ async function startJavaService(jar: string): Promise<JavaService> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  child.on('error', (err) => (out += `could not run java (is a JDK on PATH?): ${err.message}\n`));
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const close = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
+  const listening = `Points listening on port ${port}`;
   try {
+    // Ends early, without a listening line, when the JVM could not start or has exited.
     await waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`java exited with ${child.exitCode}`);
-        return out.includes(`Points listening on port ${port}`);
-      },
-      `the Java service to listen on ${port} (output: ${out.slice(-2000)})`,
+      () => out.includes(listening) || child.exitCode !== null || child.pid === undefined,
+      `the Java service to listen on ${port}`,
       60_000,
       100,
     );
   } catch (err) {
     await close();
-    throw err;
+    throw new Error(`${(err as Error).message}; its output:\n${out.slice(-2000)}`);
+  }
+  if (!out.includes(listening)) {
+    await close();
+    throw new Error(
+      `the Java service did not start (exit code ${String(child.exitCode)}):\n${out.slice(-2000)}`,
+    );
   }
   return { url: `http://127.0.0.1:${port}`, output: () => out, close };
 }
