@@ -4,7 +4,12 @@
 // The findings are written down in libs/shared/src/restate/README.md ("bidirectional mode").
 import './restate-polyfill';
 import * as http2 from 'node:http2';
-import { FrameDecoder, MessageType, RawMessage, messageTypeName } from '../../libs/shared/src/restate/framing';
+import {
+  FrameDecoder,
+  MessageType,
+  RawMessage,
+  messageTypeName,
+} from '../../libs/shared/src/restate/framing';
 import { encodeRequestMessages } from '../../libs/shared/src/restate/invocation';
 import { decodeAs, frame, runCompletionFromProposal } from '../../libs/shared/src/restate/messages';
 import { RunningEndpoint, startHttp2Endpoint } from './restate-sdk-servers';
@@ -27,7 +32,8 @@ interface Scenario {
 async function run(ep: RunningEndpoint, s: Scenario): Promise<void> {
   console.log(`\n== ${s.title}`);
   const t0 = Date.now();
-  const log = (what: string) => console.log(`  +${String(Date.now() - t0).padStart(5)} ms  ${what}`);
+  const log = (what: string) =>
+    console.log(`  +${String(Date.now() - t0).padStart(5)} ms  ${what}`);
   seq += 1;
   const session = http2.connect(ep.url);
   const stream = session.request({
@@ -60,7 +66,7 @@ async function run(ep: RunningEndpoint, s: Scenario): Promise<void> {
       let detail = '';
       if (m.type === MessageType.Suspension) {
         const sus = decodeAs(MessageType.Suspension, m);
-        detail = ` waiting completions [${sus.waitingCompletions}] signals [${sus.waitingSignals}]`;
+        detail = ` waiting completions [${sus.waitingCompletions.join(', ')}] signals [${sus.waitingSignals.join(', ')}]`;
       }
       log(`SDK -> ${messageTypeName(m.type)}${detail}`);
       for (const w of s.onMessage?.(m) ?? []) {
