@@ -120,13 +120,20 @@ async function main(): Promise<void> {
       service: 'Sleeper',
       handler: 'nap',
       input: null,
-      quietMs: 1500,
+      quietMs: 5000,
     });
     await run(bidi, {
       title: 'BIDI: handler without ctx.run, input left open',
       service: 'Greeter',
       handler: 'greet',
       input: 'Ada',
+      quietMs: 1500,
+    });
+    await run(bidi, {
+      title: 'BIDI: handler throwing a (retryable) Error, input left open',
+      service: 'Failing',
+      handler: 'boom',
+      input: null,
       quietMs: 1500,
     });
     await run(rr, {

@@ -316,6 +316,23 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     await until(() => ep.openConnections() === 0);
   });
 
+  it('reports the timeout, not the error of a hook that gave up because of it', async () => {
+    const err = (await call('Runner', 'once', json('order-9'), {
+      timeoutMs: 300,
+      stream: {
+        async onMessage(m, { signal }) {
+          if (m.type !== MessageType.ProposeRunCompletion) return;
+          await new Promise<void>((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(new Error('store call cancelled'))),
+          );
+        },
+      },
+    }).catch((e: unknown) => e)) as InvocationAttemptError;
+    expect(err).toBeInstanceOf(InvocationAttemptError);
+    expect(err.kind).toBe('timeout');
+    await until(() => ep.openConnections() === 0);
+  });
+
   it('times out a handler that never answers, with the stream open', async () => {
     gate.reset();
     const err = (await call('Hanging', 'wait', new Uint8Array(), {

@@ -77,7 +77,7 @@ export interface StreamHooks {
    * `endInput: true` to close it. Writes asked for once the request stream is closed (after
    * `endInput`, or after the SDK's terminal message) are dropped, and so not in `written`. A
    * hook that throws ends the attempt: the stream is reset and `invokeAttempt` rejects with the
-   * hook's own error.
+   * hook's own error (unless the attempt had already failed: then with that failure).
    */
   onMessage(m: RawMessage, context: StreamHookContext): Promise<StreamHookAnswer | void>;
   /**
@@ -106,9 +106,9 @@ export interface InvokeAttemptRequest {
   /**
    * Bidirectional streaming: the request stream is left open after the journal and the hook
    * answers the SDK's messages on it. Used only over HTTP/2 and when `endpoint.protocolMode` is
-   * not `REQUEST_RESPONSE`; otherwise (HTTP/1.1 cannot interleave request and response bodies
-   * here) the attempt falls back to request/response, never calls the hook, and says so in
-   * `mode`.
+   * not `REQUEST_RESPONSE`; otherwise (HTTP/1.1: Restate streams only over HTTP/2, and the
+   * SDK's `http1Handler()` is REQUEST_RESPONSE) the attempt falls back to request/response,
+   * never calls the hook, and says so in `mode`.
    */
   stream?: StreamHooks;
 
@@ -389,8 +389,8 @@ async function streamExchange(
     if (hooks.inactivityTimeoutMs === undefined) return;
     clearTimeout(inactivity);
     inactivity = setTimeout(() => {
-      if (pendingHooks > 0) armInactivity();
-      else duplex.end();
+      // Re-armed when the last pending hook settles.
+      if (pendingHooks === 0) duplex.end();
     }, hooks.inactivityTimeoutMs);
   };
 
@@ -400,6 +400,9 @@ async function streamExchange(
     try {
       answer = await hooks.onMessage(m, { index, signal: failed.signal });
     } catch (error) {
+      // A hook failing because the attempt already failed (its signal aborted) does not hide
+      // why the attempt failed.
+      if (failed.signal.aborted) return;
       hookError = { error };
       duplex.fail(error);
       return;
@@ -431,6 +434,8 @@ async function streamExchange(
         .then(() => runHook(m, index))
         .finally(() => {
           pendingHooks -= 1;
+          // The SDK's silence counts from the moment nothing is left for the caller to answer.
+          if (pendingHooks === 0) armInactivity();
         });
     }),
   });
