@@ -8,6 +8,10 @@ import { AddressInfo, Socket } from 'node:net';
 export interface RunningEndpoint {
   url: string;
   port: number;
+  /** HTTP requests received so far. */
+  requests(): number;
+  /** Connections (HTTP/2 sessions, HTTP/1.1 sockets) open right now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -16,33 +20,53 @@ type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerRespon
 
 /** HTTP/2 cleartext, prior knowledge only (what `restate.serve` and `endpoint().listen` run). */
 export async function startHttp2Endpoint(handler: Http2Handler): Promise<RunningEndpoint> {
-  const server = http2.createServer(handler);
+  let requests = 0;
+  const server = http2.createServer((req, res) => {
+    requests += 1;
+    handler(req, res);
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
-  return listen(server, () => {
-    for (const s of sessions) s.destroy();
-  });
+  return listen(
+    server,
+    () => {
+      for (const s of sessions) s.destroy();
+    },
+    () => requests,
+    () => sessions.size,
+  );
 }
 
 /** HTTP/1.1 on node:http, for `endpoint().http1Handler()`. */
 export async function startHttp1Endpoint(handler: Http1Handler): Promise<RunningEndpoint> {
-  const server = http.createServer(handler);
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    handler(req, res);
+  });
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  return listen(server, () => {
-    for (const s of sockets) s.destroy();
-  });
+  return listen(
+    server,
+    () => {
+      for (const s of sockets) s.destroy();
+    },
+    () => requests,
+    () => sockets.size,
+  );
 }
 
 async function listen(
   server: http.Server | http2.Http2Server,
   dropConnections: () => void,
+  requests: () => number,
+  openConnections: () => number,
 ): Promise<RunningEndpoint> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,6 +76,8 @@ async function listen(
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    requests,
+    openConnections,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

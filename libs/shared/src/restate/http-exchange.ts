@@ -1,7 +1,9 @@
 // One HTTP exchange with a Restate endpoint, over HTTP/2 cleartext with prior knowledge (the
-// way Restate's own server talks to endpoints served by `restate.serve`) or over HTTP/1.1. The
-// request body, if any, is sent whole and then closed: request/response style. The response body
-// is handed over chunk by chunk and bounded in size; a deadline and an AbortSignal end it early.
+// way Restate's own server talks to endpoints served by `restate.serve`) or over HTTP/1.1.
+// `exchange()`: the request body, if any, is sent whole and then closed (request/response
+// style). `openDuplexExchange()` (HTTP/2 only): the request stream stays open for writing while
+// the response is read (bidirectional streaming). Either way the response body is handed over
+// chunk by chunk and bounded in size; a deadline and an AbortSignal end it early.
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 
@@ -158,105 +160,225 @@ function abortedError(transport: RestateTransport, signal: AbortSignal): Exchang
 }
 
 function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<ExchangeResponse> {
-  return new Promise<ExchangeResponse>((resolve, reject) => {
-    if (options.signal?.aborted) return reject(abortedError('http2', options.signal));
-    let settled = false;
-    let status: number | undefined;
-    let responseHeaders: http2.IncomingHttpHeaders = {};
-    const sink = new BodySink(options);
-    // One session per exchange, closed at its end: nothing lingers after a call returns.
-    const session = http2.connect(req.url.origin);
-    const stream = session.request({
-      ':method': req.method,
-      ':path': req.url.pathname + req.url.search,
-      ...req.headers,
-    });
+  const duplex = openH2Duplex(req, options);
+  duplex.end(req.body);
+  return duplex.done;
+}
 
-    const finish = (err: ExchangeError | undefined) => {
-      if (settled) return;
-      settled = true;
-      guards.dispose();
-      if (err) {
-        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-        session.destroy();
-        reject(err);
-        return;
-      }
-      session.close();
-      resolve({
-        status: status!,
-        headers: flattenHeaders(responseHeaders),
-        body: sink.body(),
-        bodyBytes: sink.bytes,
-      });
-    };
-    const guards = guard('http2', options, finish);
+/**
+ * An HTTP/2 exchange whose request stream stays open for writing while the response body is
+ * read: what a Restate endpoint in `BIDI_STREAM` mode is talked to with. `done` settles as
+ * `exchange()` does (same size bound, deadline, AbortSignal, errors); the session is closed at
+ * the end either way. When the response ends while the request stream is still open, the
+ * request stream is ended then, so nothing stays half-open.
+ */
+export interface DuplexExchange {
+  /**
+   * Writes on the request stream; resolves once the stream accepted the bytes (after `drain`
+   * when its buffer is full). Rejects with an `ExchangeError` when the request stream was ended
+   * or the exchange is over.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends the request stream, after `bytes` if given. Idempotent; a no-op once the exchange is over. */
+  end(bytes?: Uint8Array): void;
+  /** True once `end` was called or the exchange is over: `write` would reject. */
+  readonly writable: boolean;
+  /** Ends the exchange with a 'consumer' `ExchangeError` caused by `reason`, resetting the stream. */
+  fail(reason: unknown): void;
+  /** Settles at the end of the response body, or on the first failure. */
+  readonly done: Promise<ExchangeResponse>;
+}
 
-    session.on('error', (e) =>
-      finish(
-        new ExchangeError(
-          `HTTP/2 session to ${req.url.origin} failed: ${describeError(e)}`,
-          status === undefined && isConnectError(e) ? 'connect' : 'protocol',
-          'http2',
-          status,
-          { cause: e },
-        ),
+export function openDuplexExchange(req: ExchangeRequest, options: ExchangeOptions): DuplexExchange {
+  if (req.url.protocol !== 'http:') {
+    return closedDuplex(
+      new ExchangeError(
+        `only cleartext http: endpoints are supported, got ${req.url.protocol}`,
+        'connect',
+        'http2',
       ),
     );
-    session.on('goaway', (code) => {
-      if (status === undefined && code !== http2.constants.NGHTTP2_NO_ERROR) {
-        finish(
-          new ExchangeError(
-            `HTTP/2 peer at ${req.url.origin} sent GOAWAY (code ${code}) before answering`,
-            'protocol',
-            'http2',
-          ),
-        );
-      }
-    });
-    stream.on('response', (headers) => {
-      status = Number(headers[':status']);
-      responseHeaders = headers;
-    });
-    stream.on('data', (chunk: Buffer) => {
-      const err = sink.add(chunk, 'http2', {
-        status: status ?? 0,
-        headers: flattenHeaders(responseHeaders),
-      });
-      if (err) finish(err);
-    });
-    stream.on('end', () => {
-      if (status === undefined) {
-        finish(new ExchangeError('HTTP/2 stream ended without a response', 'protocol', 'http2'));
-      } else {
-        finish(undefined);
-      }
-    });
-    stream.on('error', (e) =>
-      finish(
-        new ExchangeError(
-          `HTTP/2 stream failed: ${describeError(e)}`,
-          'protocol',
-          'http2',
-          status,
-          {
-            cause: e,
-          },
-        ),
+  }
+  if (req.body) {
+    return closedDuplex(
+      new ExchangeError(
+        'a duplex exchange takes its request body through write(), not `body`',
+        'consumer',
+        'http2',
       ),
     );
-    stream.on('close', () =>
-      finish(
-        new ExchangeError(
-          `HTTP/2 stream closed (code ${stream.rstCode}) before the response ended`,
-          'protocol',
-          'http2',
-          status,
-        ),
-      ),
-    );
-    stream.end(req.body ? toBuffer(req.body) : undefined);
+  }
+  return openH2Duplex(req, options);
+}
+
+function closedDuplex(err: ExchangeError): DuplexExchange {
+  const done = Promise.reject(err);
+  // Handled here too: a caller whose first write failed may never look at `done`.
+  done.catch(() => undefined);
+  return {
+    write: () => Promise.reject(err),
+    end: () => undefined,
+    writable: false,
+    fail: () => undefined,
+    done,
+  };
+}
+
+/** `Promise.withResolvers`, which Node 20 lacks. Its promise never counts as unhandled. */
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExchange {
+  let settled = false;
+  let requestEnded = false;
+  let status: number | undefined;
+  let responseHeaders: http2.IncomingHttpHeaders = {};
+  const sink = new BodySink(options);
+  const result = deferred<ExchangeResponse>();
+  // Woken when the exchange settles, for writes waiting on `drain`.
+  const over = deferred<void>();
+
+  if (options.signal?.aborted) {
+    return closedDuplex(abortedError('http2', options.signal));
+  }
+  // One session per exchange, closed at its end: nothing lingers after a call returns.
+  const session = http2.connect(req.url.origin);
+  const stream = session.request({
+    ':method': req.method,
+    ':path': req.url.pathname + req.url.search,
+    ...req.headers,
+  });
+
+  const finish = (err: ExchangeError | undefined) => {
+    if (settled) return;
+    settled = true;
+    guards.dispose();
+    over.resolve();
+    if (err) {
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      session.destroy();
+      result.reject(err);
+      return;
+    }
+    // The response ended; a request stream still open would keep the stream half-open.
+    if (!requestEnded) {
+      requestEnded = true;
+      stream.end();
+    }
+    session.close();
+    result.resolve({
+      status: status!,
+      headers: flattenHeaders(responseHeaders),
+      body: sink.body(),
+      bodyBytes: sink.bytes,
+    });
+  };
+  const guards = guard('http2', options, finish);
+
+  session.on('error', (e) =>
+    finish(
+      new ExchangeError(
+        `HTTP/2 session to ${req.url.origin} failed: ${describeError(e)}`,
+        status === undefined && isConnectError(e) ? 'connect' : 'protocol',
+        'http2',
+        status,
+        { cause: e },
+      ),
+    ),
+  );
+  session.on('goaway', (code) => {
+    if (status === undefined && code !== http2.constants.NGHTTP2_NO_ERROR) {
+      finish(
+        new ExchangeError(
+          `HTTP/2 peer at ${req.url.origin} sent GOAWAY (code ${code}) before answering`,
+          'protocol',
+          'http2',
+        ),
+      );
+    }
+  });
+  stream.on('response', (headers) => {
+    status = Number(headers[':status']);
+    responseHeaders = headers;
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (settled) return;
+    const err = sink.add(chunk, 'http2', {
+      status: status ?? 0,
+      headers: flattenHeaders(responseHeaders),
+    });
+    if (err) finish(err);
+  });
+  stream.on('end', () => {
+    if (status === undefined) {
+      finish(new ExchangeError('HTTP/2 stream ended without a response', 'protocol', 'http2'));
+    } else {
+      finish(undefined);
+    }
+  });
+  stream.on('error', (e) =>
+    finish(
+      new ExchangeError(`HTTP/2 stream failed: ${describeError(e)}`, 'protocol', 'http2', status, {
+        cause: e,
+      }),
+    ),
+  );
+  stream.on('close', () =>
+    finish(
+      new ExchangeError(
+        `HTTP/2 stream closed (code ${stream.rstCode}) before the response ended`,
+        'protocol',
+        'http2',
+        status,
+      ),
+    ),
+  );
+
+  const notWritable = () =>
+    new ExchangeError(
+      settled ? 'write on an exchange that is over' : 'write after the request stream was ended',
+      'consumer',
+      'http2',
+      status,
+    );
+
+  return {
+    async write(bytes: Uint8Array): Promise<void> {
+      if (settled || requestEnded) throw notWritable();
+      if (stream.write(toBuffer(bytes))) return;
+      const drained = new Promise<void>((resolve) => stream.once('drain', resolve));
+      await Promise.race([drained, over.promise]);
+      if (settled) throw notWritable();
+    },
+    end(bytes?: Uint8Array): void {
+      if (settled || requestEnded) return;
+      requestEnded = true;
+      stream.end(bytes ? toBuffer(bytes) : undefined);
+    },
+    get writable() {
+      return !settled && !requestEnded;
+    },
+    fail(reason: unknown): void {
+      finish(
+        new ExchangeError(
+          reason instanceof Error ? reason.message : String(reason),
+          'consumer',
+          'http2',
+          status,
+          { cause: reason },
+        ),
+      );
+    },
+    done: result.promise,
+  };
 }
 
 function exchangeH1(req: ExchangeRequest, options: ExchangeOptions): Promise<ExchangeResponse> {
