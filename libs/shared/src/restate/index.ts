@@ -7,3 +7,4 @@ export * from './discovery';
 export * from './invocation';
 export * from './restate-invoker';
 export * from './manifest-mapping';
+export * from './request-identity';
