@@ -117,12 +117,12 @@ export class DeploymentDiscovery implements OnModuleDestroy {
 
   /** What to configure when a Restate SDK endpoint refused discovery for want of identity. */
   private identityAdvice(err: RestateDiscoveryError | ManifestValidationError): string {
-    if (!(err instanceof RestateDiscoveryError) || err.status !== 401) return '';
+    if (!(err instanceof RestateDiscoveryError) || !err.identityRefused) return '';
     const setting =
       'invoker.request-identity-private-key-pem-file (TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE)';
     return this.identity === undefined
-      ? `. If the endpoint requires request identity, set ${setting} to the Ed25519 private key whose publickeyv1_... it lists in identityKeys`
-      : `. If the endpoint requires request identity, add ${this.identity.publicKeyV1()} (the key in ${setting}) to its identityKeys`;
+      ? `. To sign requests as Restate's server does, set ${setting} to the Ed25519 private key whose publickeyv1_... the endpoint lists in identityKeys`
+      : `. Requests are signed with ${this.identity.publicKeyV1()} (the key in ${setting}): the endpoint must list it in identityKeys`;
   }
 
   private refusal(uri: string, why: string, err: DiscoveryError): AdminError {

@@ -115,6 +115,9 @@ export class DiscoveryError extends Error {
     readonly attempts: DiscoveryAttempt[],
     /** HTTP status of the answer that ended discovery, if it was an HTTP answer. */
     readonly status?: number,
+    /** A Restate SDK endpoint answered 401: it requires request identity and did not get one it
+     * accepts (an unsigned request, or one signed by a key it does not list). */
+    readonly identityRefused = false,
   ) {
     super(message);
   }
@@ -158,13 +161,14 @@ export async function discoverEndpoint(
   const transports = options.transports ?? ['http2', 'http1'];
   const accept = options.accept ?? DISCOVERY_ACCEPT;
   const attempts: DiscoveryAttempt[] = [];
-  const fail = (what: string, status?: number): never => {
+  const fail = (what: string, status?: number, identityRefused = false): never => {
     const tried = attempts.map((a) => `${a.transport}: ${a.outcome}`).join('; ');
     throw new DiscoveryError(
       `discovery at ${url.href} ${what} (tried ${tried})`,
       url.href,
       attempts,
       status,
+      identityRefused,
     );
   };
 
@@ -207,10 +211,8 @@ export async function discoverEndpoint(
         // Never a byte of the body: discovery must not read arbitrary URLs for its caller.
         outcome: `answered ${res.status} (${contentType || 'no content-type'})`,
       });
-      return fail(
-        `was refused with ${res.status}${unauthorizedHint(res.status, res.headers, options.identity)}`,
-        res.status,
-      );
+      const hint = unauthorizedHint(res.status, res.headers, options.identity);
+      return fail(`was refused with ${res.status}${hint}`, res.status, hint !== '');
     }
     const manifestVersion = manifestVersionOf(contentType);
     if (manifestVersion === undefined) {

@@ -250,6 +250,7 @@ describe.each(setups)(
     it('answers 401 {"message":"Unauthorized"} to an unsigned discovery and invocation', async () => {
       const d = await refusal(discover());
       expect(d.status).toBe(401);
+      expect((d as DiscoveryError).identityRefused).toBe(true);
       expect(d.message).toContain(
         'was refused with 401: the endpoint requires request identity (it was started with identityKeys) and this request was not signed',
       );
