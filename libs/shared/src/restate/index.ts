@@ -8,3 +8,4 @@ export * from './invocation';
 export * from './restate-invoker';
 export * from './manifest-mapping';
 export * from './journal-view';
+export * from './request-identity';

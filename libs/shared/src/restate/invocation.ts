@@ -22,7 +22,8 @@ import {
   exchange,
   openDuplexExchange,
 } from './http-exchange';
-import { endpointUrl } from './discovery';
+import { endpointUrl, unauthorizedHint } from './discovery';
+import type { RequestSigner } from './request-identity';
 import { buildMessage, decodeAs, frame, pb } from './messages';
 
 /** Service protocol versions this client speaks. V7 is not (yet): its Suspension and run
@@ -136,6 +137,12 @@ export interface InvokeAttemptRequest {
 
   /** Extra HTTP headers on the request. */
   headers?: Record<string, string>;
+  /**
+   * Signs the request as Restate's server does (`x-restate-signature-scheme: v1` and
+   * `x-restate-jwt-v1` with `aud` = `/invoke/{service}/{handler}`), for endpoints started with
+   * `identityKeys`: a `RequestIdentity` from `loadRequestIdentity`.
+   */
+  identity?: RequestSigner;
   /** Whole attempt. Default 60 s. */
   timeoutMs?: number;
   /** Response body bound, in bytes. Default 32 MiB. */
@@ -242,10 +249,8 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
       ? 'bidi-stream'
       : 'request-response';
   const contentType = invocationContentType(version);
-  const url = endpointUrl(
-    req.baseUrl,
-    `invoke/${encodeURIComponent(req.service)}/${encodeURIComponent(req.handler)}`,
-  );
+  const path = invokePath(req.service, req.handler);
+  const url = endpointUrl(req.baseUrl, path);
   const body = Buffer.concat(encodeRequestMessages(req, version).map(frame));
 
   const maxResponseBytes = req.maxResponseBytes ?? 32 * 1024 * 1024;
@@ -263,6 +268,7 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
     url,
     headers: {
       ...req.headers,
+      ...req.identity?.identityHeaders(path),
       'content-type': contentType,
       accept: contentType,
       'x-restate-invocation-id': req.debugId,
@@ -322,7 +328,7 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
   const text = Buffer.concat(foreign).subarray(0, 300).toString('utf8').trim();
   if (res.status !== 200) {
     throw new InvocationAttemptError(
-      `${url.href} answered ${res.status} over ${transport}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      `${url.href} answered ${res.status} over ${transport}${text ? `: ${text.slice(0, 300)}` : ''}${unauthorizedHint(res.status, res.headers, req.identity)}`,
       'http-status',
       res.status,
     );
@@ -458,6 +464,14 @@ async function streamExchange(
   if (hookError) throw hookError.error;
   if (!res) throw toAttemptError(failure, href, 'http2');
   return { res, written };
+}
+
+/**
+ * `/invoke/{service}/{handler}`: the request's path relative to the endpoint, which is also what
+ * its request identity is signed for (`aud`).
+ */
+export function invokePath(service: string, handler: string): string {
+  return `/invoke/${encodeURIComponent(service)}/${encodeURIComponent(handler)}`;
 }
 
 /** StartMessage, InputCommand, then the journal to replay. */
