@@ -102,7 +102,7 @@ export class DeploymentDiscovery implements OnModuleDestroy {
         maxBytes: this.maxManifestBytes,
         identity: this.identity,
       });
-      return toStoredManifest(found.manifest);
+      return toStoredManifest(found.manifest, found.transport);
     } catch (err) {
       if (!(err instanceof RestateDiscoveryError) && !(err instanceof ManifestValidationError)) {
         throw err;

@@ -6,6 +6,7 @@ import {
   InvocationJournalEntity,
   InvocationPayloadEntity,
 } from '@tributary/shared';
+import { AwakeableController } from './awakeable.controller';
 import { InvocationControlSender } from './invocation-control.sender';
 import { InvocationController } from './invocation.controller';
 import { InvocationRepository } from './invocation.repository';
@@ -17,7 +18,7 @@ import { InvocationService } from './invocation.service';
     TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity, InvocationJournalEntity]),
     BusModule,
   ],
-  controllers: [InvocationController],
+  controllers: [InvocationController, AwakeableController],
   providers: [InvocationRepository, InvocationService, InvocationControlSender],
 })
 export class InvocationsModule {}

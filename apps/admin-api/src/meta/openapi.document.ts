@@ -165,7 +165,7 @@ const schemas: Record<string, Json> = {
     properties: {
       id: { type: 'string', example: 'dp_14LsPzTy2mCmKEWu8yW7YPZ' },
       uri: { type: 'string' },
-      protocol_type: { type: 'string', enum: ['RequestResponse'] },
+      protocol_type: { type: 'string', enum: ['RequestResponse', 'BidiStream'] },
       http_version: { type: 'string', enum: ['HTTP/1.1', 'HTTP/2.0'] },
       service_protocol: {
         type: 'string',

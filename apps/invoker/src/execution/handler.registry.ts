@@ -11,7 +11,12 @@ export interface HandlerTarget {
    * Set for a deployment served by a Restate SDK: the invoker speaks Restate's service protocol
    * to it, in the versions its manifest gives.
    */
-  restate?: { minProtocolVersion: number; maxProtocolVersion: number };
+  restate?: {
+    minProtocolVersion: number;
+    maxProtocolVersion: number;
+    protocolMode: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+    transport: 'http2' | 'http1';
+  };
   additionalHeaders: Record<string, string>;
   inputContentType: string | null;
   /** Service-level then handler-level overrides from the manifest. */
@@ -92,6 +97,10 @@ export class HandlerRegistry {
       const manifest = r.manifest as {
         services?: Record<string, unknown>[];
         serviceProtocol?: string;
+        restate?: {
+          protocolMode?: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+          transport?: 'http2' | 'http1';
+        };
         minProtocolVersion?: number;
         maxProtocolVersion?: number;
       } | null;
@@ -107,6 +116,9 @@ export class HandlerRegistry {
           restate: {
             minProtocolVersion: manifest.minProtocolVersion ?? 5,
             maxProtocolVersion: manifest.maxProtocolVersion ?? 5,
+            // Deployments registered before these were stored: as discovery found them then.
+            protocolMode: manifest.restate?.protocolMode ?? 'REQUEST_RESPONSE',
+            transport: manifest.restate?.transport ?? 'http2',
           },
         }),
         additionalHeaders: r.additional_headers ?? {},

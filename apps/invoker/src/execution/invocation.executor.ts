@@ -15,7 +15,7 @@ import { HandlerRegistry } from './handler.registry';
 import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
 import { ClaimedInvocation, Finished, InvocationStore, OpenInvocation } from './invocation.store';
 import { LeaseKeeper } from './lease-keeper';
-import { invokeRestate } from '@tributary/shared/restate';
+import { invokeRestate, loadRequestIdentity, RequestSigner } from '@tributary/shared/restate';
 import { RestateRuntimes } from './restate-runtime';
 import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
@@ -53,6 +53,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
   readonly owner: string;
   private readonly client: HandlerClient;
   private readonly leases: LeaseKeeper;
+  /** Restate's request identity, for SDK endpoints started with `identityKeys`. */
+  private readonly identity?: RequestSigner;
   private claimQueue: OpenInvocation[] = [];
   private claimsInFlight = 0;
   private finishQueue: PendingFinish[] = [];
@@ -76,6 +78,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
       maxResponseBytesSetting: 'invoker.max-response-bytes',
     });
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
+    this.identity = loadRequestIdentity(config.invoker.requestIdentityPrivateKeyPemFile);
     const ttl = config.invoker.leaseTtlMs;
     this.leases = new LeaseKeeper(ttl, (ids) => this.store.renewLeases(this.owner, ids, ttl), {
       expiring: (id) =>
@@ -295,6 +298,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
                   inbox: c.epoch > 1 ? await this.store.inbox(c.id) : [],
                   runtime: this.runtimes.for(c),
+                  identity: this.identity,
                   timeoutMs: this.config.invoker.requestTimeoutMs,
                   maxResponseBytes: this.config.invoker.maxResponseBytes,
                   signal: run.controller.signal,

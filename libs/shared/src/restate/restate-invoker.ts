@@ -1,7 +1,14 @@
 import type { InvokeOutcome, StateChanges } from '../protocol/protocol.types';
 import { InvokeAbortedError } from '../protocol/handler.client';
 import { isCommand, MessageType, messageTypeName, RawMessage } from './framing';
-import { InvocationAttemptError, invokeAttempt, StateCommand, stateCommandOf } from './invocation';
+import {
+  InvocationAttemptError,
+  invokeAttempt,
+  invokePath,
+  StateCommand,
+  stateCommandOf,
+} from './invocation';
+import type { RequestSigner } from './request-identity';
 import {
   buildMessage,
   CompletionResult,
@@ -87,7 +94,12 @@ export interface RestateInvokeRequest {
   deploymentUri: string;
   service: string;
   handler: string;
-  protocol: { minProtocolVersion: number; maxProtocolVersion: number };
+  protocol: {
+    minProtocolVersion: number;
+    maxProtocolVersion: number;
+    protocolMode?: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+    transport?: 'http2' | 'http1';
+  };
   invocationId: string;
   key: string;
   input: Buffer;
@@ -102,8 +114,8 @@ export interface RestateInvokeRequest {
   inbox?: { dedup: string; message: RawMessage }[];
   /** Without it the journal lives for this attempt only and nothing can be waited for. */
   runtime?: RestateRuntime;
-  /** Extra HTTP headers of each request (request identity). */
-  requestHeaders?: (path: string) => Record<string, string>;
+  /** Signs each request with Restate's request identity, for SDKs started with `identityKeys`. */
+  identity?: RequestSigner;
   timeoutMs?: number;
   maxResponseBytes?: number;
   signal?: AbortSignal;
@@ -134,37 +146,62 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
   const now = req.now ?? Date.now;
   const journal: RawMessage[] = [...(req.journal ?? [])];
   const stateCommands: StateCommand[] = journal.flatMap((m) => stateCommandOf(m) ?? []);
-  const href = `${req.deploymentUri.replace(/\/+$/, '')}/invoke/${req.service}/${req.handler}`;
-  const path = `/invoke/${req.service}/${req.handler}`;
+  const href = `${req.deploymentUri.replace(/\/+$/, '')}${invokePath(req.service, req.handler)}`;
   const deadline = req.timeoutMs === undefined ? undefined : now() + req.timeoutMs;
   const completed = new Set(journal.flatMap((m) => notificationKey(m) ?? []));
   /** Commands in the journal, the input included: the next command's index. */
   let commands = 1 + journal.filter((m) => isCommand(m.type)).length;
+  /** The journal's length in Postgres: what is beyond it is not stored yet. */
+  let stored = journal.length;
 
-  /** Appends answers to the journal and stores them (with anything not stored yet from `from`). */
-  const store = async (from: number, entries: RawMessage[], consumed?: string[]) => {
+  /** Appends answers (notifications) to the journal. */
+  const answer = (entries: RawMessage[]) => {
     for (const e of entries) {
       const k = notificationKey(e);
       if (k) completed.add(k);
     }
     journal.push(...entries);
-    if (req.runtime && !(await req.runtime.persist(from, journal.slice(from), consumed))) {
+  };
+  /** Stores what the journal holds beyond what is stored (and deletes the inbox entries moved in). */
+  const store = async (consumed?: string[]) => {
+    if (req.runtime && !(await req.runtime.persist(stored, journal.slice(stored), consumed))) {
       throw new InvokeAbortedError('the claim of the invocation was lost');
     }
+    stored = journal.length;
+  };
+  /**
+   * Takes one message the handler wrote: a command joins the journal and is performed (a call
+   * started, a promise read...), a `ctx.run` result becomes its completion. Returns the answers
+   * available now, already appended to the journal (not stored yet).
+   */
+  const absorb = async (m: RawMessage): Promise<RawMessage[]> => {
+    let answers: RawMessage[];
+    if (m.type === MessageType.ProposeRunCompletion) {
+      answers = [runCompletionFromProposal(decodeAs(MessageType.ProposeRunCompletion, m))];
+    } else if (isCommand(m.type)) {
+      journal.push(m);
+      answers = await perform(m, commands++, req);
+    } else {
+      return [];
+    }
+    answer(answers);
+    return answers;
   };
 
   // What arrived while it waited, and the timers that are due, before it runs again.
-  const arrived = (req.inbox ?? []).filter((i) => !completed.has(i.dedup));
-  const due = dueTimers(journal, completed, now());
-  if (arrived.length > 0 || due.length > 0 || (req.inbox?.length ?? 0) > 0) {
-    await store(
-      journal.length,
-      [...arrived.map((i) => i.message), ...due],
-      (req.inbox ?? []).map((i) => i.dedup),
-    );
-  }
+  const inbox = req.inbox ?? [];
+  answer(inbox.filter((i) => !completed.has(i.dedup)).map((i) => i.message));
+  answer(dueTimers(journal, completed, now()));
+  if (journal.length > stored || inbox.length > 0) await store(inbox.map((i) => i.dedup));
+
+  // Streams to a BIDI_STREAM endpoint over HTTP/2: answers go on the open request.
+  const streaming =
+    req.runtime !== undefined &&
+    req.protocol.transport !== 'http1' &&
+    req.protocol.protocolMode === 'BIDI_STREAM';
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    const replayed = journal.length;
     let result;
     try {
       result = await invokeAttempt({
@@ -172,48 +209,60 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
         service: req.service,
         handler: req.handler,
         endpoint: req.protocol,
+        transport: req.protocol.transport ?? 'http2',
         invocationId: Buffer.from(req.invocationId),
         debugId: req.invocationId,
         key: req.key,
         input: req.input,
         inputHeaders: req.headers,
         state: req.state,
-        journal,
+        journal: journal.slice(),
         retryCountSinceLastStoredEntry: req.retryCount,
-        headers: req.requestHeaders?.(path),
+        identity: req.identity,
         timeoutMs: deadline === undefined ? undefined : Math.max(1, deadline - now()),
         maxResponseBytes: req.maxResponseBytes,
         signal: req.signal,
+        ...(streaming && {
+          stream: {
+            // A handler that goes quiet waits for something no answer here gives (an awakeable,
+            // say): closing its input makes it suspend, and its work so far still completes.
+            inactivityTimeoutMs: STREAM_IDLE_MS,
+            onMessage: async (m) => {
+              const answers = await absorb(m);
+              // Stored before the handler sees them: a retry replays them instead of redoing them.
+              if (answers.length > 0) await store();
+              return { write: answers, endInput: waitsOutside(m, completed, now()) };
+            },
+          },
+        }),
       });
     } catch (err) {
+      if (err instanceof Refused) {
+        return { kind: 'failure', terminal: true, code: err.code, message: err.message };
+      }
       return attemptFailure(href, err, req.signal);
     }
-    const from = journal.length;
-    const answers: RawMessage[] = [];
-    try {
-      for (const m of result.journal) {
-        answers.push(...(await perform(m, commands, req)));
-        if (isCommand(m.type)) commands++;
+    if (!streaming || result.mode !== 'bidi-stream') {
+      try {
+        for (const m of result.messages) await absorb(m);
+      } catch (err) {
+        if (!(err instanceof Refused)) throw err;
+        return { kind: 'failure', terminal: true, code: err.code, message: err.message };
       }
-    } catch (err) {
-      if (!(err instanceof Refused)) throw err;
-      return { kind: 'failure', terminal: true, code: err.code, message: err.message };
     }
     stateCommands.push(...result.stateCommands);
-    answers.push(...result.runProposals.map((p) => runCompletionFromProposal(p.message)));
     const outcome = result.outcome;
-    if (outcome.kind !== 'suspended') {
-      // Its last commands are not stored: the attempt ends here, and its end is recorded whole.
-      journal.push(...result.journal);
-      if (outcome.kind === 'error') {
-        return {
-          kind: 'failure',
-          terminal: false,
-          code: outcome.code,
-          message: outcome.message,
-          ...(outcome.nextRetryDelayMs !== undefined && { retryAfterMs: outcome.nextRetryDelayMs }),
-        };
-      }
+    if (outcome.kind === 'error') {
+      return {
+        kind: 'failure',
+        terminal: false,
+        code: outcome.code,
+        message: outcome.message,
+        ...(outcome.nextRetryDelayMs !== undefined && { retryAfterMs: outcome.nextRetryDelayMs }),
+      };
+    }
+    if (outcome.kind === 'end') {
+      // The end is recorded whole, with the state changes; the journal has served its purpose.
       const output = outcome.output ?? result.output;
       if (output?.kind === 'failure') {
         return {
@@ -230,29 +279,27 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
         state: toStateChanges(stateCommands),
       };
     }
-    if (!req.runtime && outcome.waitingCompletions.some((id) => !hasProposal(answers, id))) {
-      return {
-        kind: 'failure',
-        terminal: true,
-        code: 501,
-        message: `the handler waits for completions [${outcome.waitingCompletions.join(', ')}], which need a durable journal`,
-      };
+    if (!req.runtime) {
+      const answered = outcome.waitingCompletions.filter((id) => completed.has(`c:${id}`));
+      if (answered.length < outcome.waitingCompletions.length) {
+        return {
+          kind: 'failure',
+          terminal: true,
+          code: 501,
+          message: `the handler waits for completions [${outcome.waitingCompletions.join(', ')}], which need a durable journal`,
+        };
+      }
     }
-    // Stored before the handler sees any answer: a retry replays them instead of redoing them.
-    await store(from, [...result.journal, ...answers.filter((a) => !isCommand(a.type))]);
-    const timers = dueTimers(journal, completed, now());
-    if (timers.length > 0) await store(journal.length, timers);
+    answer(dueTimers(journal, completed, now()));
+    await store();
     const answered =
-      outcome.waitingCompletions.some((id) => completed.has(`c:${id}`)) ||
-      outcome.waitingSignals.some((id) => id !== CANCEL_SIGNAL && completed.has(`s:${id}`)) ||
-      outcome.waitingNamedSignals.some((name) => completed.has(`n:${name}`));
+      journal.length > replayed &&
+      (outcome.waitingCompletions.some((id) => completed.has(`c:${id}`)) ||
+        outcome.waitingSignals.some((id) => id !== CANCEL_SIGNAL && completed.has(`s:${id}`)) ||
+        outcome.waitingNamedSignals.some((name) => completed.has(`n:${name}`)));
     if (answered) continue;
     const wakeAt = nextTimer(journal, completed, outcome.waitingCompletions);
-    return {
-      kind: 'suspended',
-      wakeAt,
-      waitingFor: describeWait(journal, outcome, wakeAt),
-    };
+    return { kind: 'suspended', wakeAt, waitingFor: describeWait(journal, outcome, wakeAt) };
   }
   return {
     kind: 'failure',
@@ -262,8 +309,27 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
   };
 }
 
-function hasProposal(answers: RawMessage[], completionId: number): boolean {
-  return answers.some((a) => notificationKey(a) === `c:${completionId}`);
+/** Over a stream: how long a quiet handler keeps its input open before it is made to suspend. */
+const STREAM_IDLE_MS = 100;
+
+/**
+ * Whether a command waits for what only the outside gives (a timer not yet due, a call's result,
+ * a promise not yet completed): then the handler's input is closed, so that it suspends rather
+ * than hold the stream open.
+ */
+function waitsOutside(m: RawMessage, completed: Set<string>, now: number): boolean {
+  switch (m.type) {
+    case MessageType.SleepCommand: {
+      const s = decodeAs(MessageType.SleepCommand, m);
+      return Number(s.wakeUpTime) > now && !completed.has(`c:${s.resultCompletionId}`);
+    }
+    case MessageType.CallCommand:
+      return !completed.has(`c:${decodeAs(MessageType.CallCommand, m).resultCompletionId}`);
+    case MessageType.GetPromiseCommand:
+      return !completed.has(`c:${decodeAs(MessageType.GetPromiseCommand, m).resultCompletionId}`);
+    default:
+      return false;
+  }
 }
 
 /**
