@@ -82,6 +82,20 @@ const waiter = restate.service({
   },
 });
 
+const patient = restate.service({
+  name: 'Patient',
+  handlers: {
+    ask: async (ctx: restate.Context) => {
+      try {
+        return await ctx.serviceClient(waiter).wait();
+      } catch (e) {
+        if (e instanceof restate.TerminalError) return `callee failed: ${e.message}`;
+        throw e;
+      }
+    },
+  },
+});
+
 const signup = restate.workflow({
   name: 'Signup',
   handlers: {
@@ -146,6 +160,7 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
         .bind(ledger)
         .bind(caller)
         .bind(waiter)
+        .bind(patient)
         .bind(signup)
         .bind(twice)
         .bind(raw)
@@ -281,6 +296,23 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
       word: 'late',
     });
     expect(again.status).toBe(404);
+  });
+
+  it('gives a caller the failure of a callee killed through the admin API while it waited', async () => {
+    const { topic, sub } = await subscribe('service://Patient/ask');
+    await producer.send(topic, [{ key: null, value: '{}', partition: 0 }]);
+    const asker = await waitFor(
+      async () => (await invocations().findBy({ subscriptionId: sub, status: 'suspended' }))[0],
+      `a suspended Patient/ask\n${pipeline.outputs()}`,
+    );
+    const callee = await waitFor(
+      async () => (await invocations().findBy({ callerId: asker.id, status: 'suspended' }))[0],
+      `its callee, suspended on an awakeable\n${pipeline.outputs()}`,
+    );
+    const res = await pipeline.admin('PATCH', `/invocations/${callee.id}/kill`);
+    expect(res.status).toBe(200);
+    const [done] = await completed({ subscriptionId: sub }, 1);
+    expect(json(done)).toBe('callee failed: Invocation killed through the admin API');
   });
 
   it("runs a workflow's run once per workflow id, waiting on its promise until another handler resolves it", async () => {

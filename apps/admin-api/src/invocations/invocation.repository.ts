@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
+  deliverToInbox,
   InvocationEntity,
   InvocationJournalEntity,
   InvocationPayloadEntity,
   InvocationStatus,
   returnedRows,
+  WakeAddress,
 } from '@tributary/shared';
+import { buildMessage, MessageType } from '@tributary/shared/restate';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { InvocationDetailRow, InvocationRow } from './invocation.view';
@@ -15,7 +18,15 @@ import type { InvocationCursor, InvocationFilter } from './list-invocations.quer
 /** What the admin API needs to decide on an invocation and to address its invoker. */
 export type InvocationControlRow = Pick<
   InvocationEntity,
-  'id' | 'status' | 'targetService' | 'targetKey' | 'serviceTy' | 'handlerTy' | 'busPartition'
+  | 'id'
+  | 'status'
+  | 'targetService'
+  | 'targetKey'
+  | 'serviceTy'
+  | 'handlerTy'
+  | 'busPartition'
+  | 'callerId'
+  | 'callerCompletionId'
 >;
 
 export type InvocationOutputRow = Pick<
@@ -67,6 +78,8 @@ const CONTROL_COLUMNS: (keyof InvocationControlRow)[] = [
   'serviceTy',
   'handlerTy',
   'busPartition',
+  'callerId',
+  'callerCompletionId',
 ];
 
 /** created_at to the microsecond, as the cursor carries it. */
@@ -172,6 +185,23 @@ export class InvocationRepository {
   async findControl(id: string): Promise<InvocationControlRow | undefined> {
     const row = await this.invocations.findOne({ select: CONTROL_COLUMNS, where: { id } });
     return row ?? undefined;
+  }
+
+  /**
+   * Gives a caller waiting on this (killed or canceled) invocation its failure, in its inbox,
+   * and returns the caller if it was suspended: it must be woken.
+   */
+  async failCaller(row: InvocationControlRow, failure: string): Promise<WakeAddress[]> {
+    if (row.callerId === null || row.callerCompletionId === null) return [];
+    const message = buildMessage(MessageType.CallCompletionNotification, {
+      completionId: row.callerCompletionId,
+      result: { case: 'failure', value: { code: 409, message: failure } },
+    });
+    const callerId = row.callerId;
+    const dedup = `c:${row.callerCompletionId}`;
+    return this.invocations.manager.transaction((tx) =>
+      deliverToInbox(tx, [{ id: callerId, dedup, ...message }]),
+    );
   }
 
   /** Ends an invocation that is not running as failed (killed or canceled). */

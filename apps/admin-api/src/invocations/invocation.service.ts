@@ -265,6 +265,10 @@ export class InvocationService {
             return CHANGED;
           }
           await this.tell(row, 'wake');
+          // A Restate SDK handler that called it gets the failure as the call's result.
+          for (const caller of await this.repository.failCaller(row, TERMINATION_FAILURE[action])) {
+            await this.control.send(caller, 'wake');
+          }
           return 'done';
       }
     });

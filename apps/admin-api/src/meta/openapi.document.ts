@@ -17,6 +17,25 @@ function json(description: string, schema: Json): Json {
 
 const error = (description: string): Json => json(description, ref('Error'));
 
+function awakeableCommand(summary: string): Json {
+  return {
+    post: {
+      tags: ['invocations'],
+      summary,
+      parameters: [
+        pathParam('id', 'The awakeable id the handler got from ctx.awakeable()', 'sign_1...'),
+      ],
+      requestBody: { required: false, content: { '*/*': { schema: {} } } },
+      responses: {
+        '202': { description: 'Delivered: the invocation waiting on it goes on' },
+        '400': error('Not an awakeable id'),
+        '404': error('Its invocation is unknown or completed'),
+        '413': error('The payload is larger than 4 MiB'),
+      },
+    },
+  };
+}
+
 function pathParam(name: string, description: string, example?: string): Json {
   return {
     name,
@@ -853,13 +872,19 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/restate/awakeables/{id}/resolve': awakeableCommand(
+      'Resolve an awakeable of a Restate SDK handler with the body (JSON, or bytes of another content type)',
+    ),
+    '/restate/awakeables/{id}/reject': awakeableCommand(
+      "Reject an awakeable of a Restate SDK handler: the body (text, or a JSON string) is the failure's message",
+    ),
     '/invocations/{id}/cancel': invocationCommand('Cancel', {
       '409': error('Already completed'),
     }),
     '/invocations/{id}/kill': invocationCommand('Kill', { '409': error('Already completed') }),
     '/invocations/{id}/pause': invocationCommand('Pause', {
       '409': error(
-        'Not started yet (pending, scheduled) or completed: only ready, running and backing-off invocations can be paused',
+        'Not started yet (pending, scheduled) or completed: only ready, running, backing-off and suspended invocations can be paused',
       ),
     }),
     '/invocations/{id}/resume': invocationCommand('Resume', {
