@@ -282,8 +282,9 @@ function validate(msg: Record<string, unknown>): BusMessage {
 
 /**
  * The event metadata a handler sees, as in Restate: `restate.subscription.id`, `kafka.offset`,
- * `kafka.partition`, `kafka.timestamp`, `kafka.topic`, `kafka.key` (URL-safe base64, absent for a
- * null key). Derived from the command, not carried twice on the bus.
+ * `kafka.partition`, `kafka.timestamp`, `kafka.topic`, `kafka.key` (URL-safe base64 with `=`
+ * padding, as Restate sends it; absent for a null key). Derived from the command, not carried
+ * twice on the bus.
  */
 export function metadataHeaders(command: InvocationCommand): Record<string, string> {
   const { record } = command;
@@ -294,9 +295,13 @@ export function metadataHeaders(command: InvocationCommand): Record<string, stri
     'kafka.timestamp': record.timestamp,
     'kafka.topic': record.topic,
   };
-  if (record.key !== null)
-    meta['kafka.key'] = Buffer.from(record.key, 'base64').toString('base64url');
+  if (record.key !== null) meta['kafka.key'] = base64UrlPadded(Buffer.from(record.key, 'base64'));
   return meta;
+}
+
+/** Restate's `kafka.key`: the URL-safe alphabet with `=` padding (Node's `base64url` has none). */
+export function base64UrlPadded(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** The headers a handler gets: the record's own, then the metadata, which always wins. */
