@@ -260,6 +260,8 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
     const [call, send] = callees;
     expect(call.callerCompletionId).not.toBeNull();
     expect(send.callerCompletionId).toBeNull();
+    const view = await pipeline.admin('GET', `/invocations/${call.id}`);
+    expect(view.body).toMatchObject({ invoked_by: 'service', invoked_by_id: done.id });
     const [state] = await pipeline.ds.query(
       `SELECT value FROM object_state WHERE service_name = 'Ledger' AND object_key = 'acct'`,
     );
@@ -296,6 +298,26 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
       word: 'late',
     });
     expect(again.status).toBe(404);
+  });
+
+  it('pauses and resumes a suspended invocation; what arrived while paused is not lost', async () => {
+    const { topic, sub } = await subscribe('service://Waiter/wait');
+    await producer.send(topic, [{ key: null, value: '{}', partition: 0 }]);
+    const row = await waitFor(
+      async () => (await invocations().findBy({ subscriptionId: sub, status: 'suspended' }))[0],
+      `a suspended Waiter/wait\n${pipeline.outputs()}`,
+    );
+    expect((await pipeline.admin('PATCH', `/invocations/${row.id}/pause`)).status).toBe(202);
+    expect((await invocations().findOneByOrFail({ id: row.id })).status).toBe('paused');
+    const id = awakeables.get(row.id)!;
+    const res = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, {
+      word: 'later',
+    });
+    expect(res.status).toBe(202);
+    expect((await invocations().findOneByOrFail({ id: row.id })).status).toBe('paused');
+    expect((await pipeline.admin('PATCH', `/invocations/${row.id}/resume`)).status).toBe(200);
+    const [done] = await completed({ subscriptionId: sub }, 1);
+    expect(json(done)).toBe('got later');
   });
 
   it('gives a caller the failure of a callee killed through the admin API while it waited', async () => {

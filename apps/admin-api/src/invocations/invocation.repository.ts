@@ -52,6 +52,8 @@ const VIEW_COLUMNS: (keyof InvocationRow)[] = [
   'invokedBy',
   'subscriptionId',
   'restartedFrom',
+  'callerId',
+  'workflowRunOf',
   'createdAt',
   'modifiedAt',
   'inboxedAt',

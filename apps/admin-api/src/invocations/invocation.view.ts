@@ -31,7 +31,11 @@ export interface InvocationView {
   completion_failure: string | null;
   invoked_by: InvokedBy;
   invoked_by_subscription_id: string | null;
+  /** Restate's: the invocation that called or sent to this one (`invoked_by: service`). */
+  invoked_by_id: string | null;
   restarted_from: string | null;
+  /** Tributary's: a workflow `run` that did not run, recording the run of its workflow id. */
+  workflow_run_of: string | null;
   created_at: string;
   modified_at: string;
   inboxed_at: string | null;
@@ -79,6 +83,8 @@ export type InvocationRow = Pick<
   | 'invokedBy'
   | 'subscriptionId'
   | 'restartedFrom'
+  | 'callerId'
+  | 'workflowRunOf'
   | 'createdAt'
   | 'modifiedAt'
   | 'inboxedAt'
@@ -124,7 +130,9 @@ export function toInvocationView(row: InvocationRow): InvocationView {
     completion_failure: row.completionFailure,
     invoked_by: row.invokedBy,
     invoked_by_subscription_id: row.subscriptionId,
+    invoked_by_id: row.callerId,
     restarted_from: row.restartedFrom,
+    workflow_run_of: row.workflowRunOf,
     created_at: row.createdAt.toISOString(),
     modified_at: row.modifiedAt.toISOString(),
     inboxed_at: iso(row.inboxedAt),

@@ -324,9 +324,20 @@ const schemas: Record<string, Json> = {
       },
       completion_result: { type: 'string', enum: ['success', 'failure'], nullable: true },
       completion_failure: nullableString,
-      invoked_by: { type: 'string', enum: ['subscription', 'restart_as_new', 'ingress'] },
+      invoked_by: {
+        type: 'string',
+        enum: ['subscription', 'restart_as_new', 'ingress', 'service'],
+      },
       invoked_by_subscription_id: nullableString,
+      invoked_by_id: {
+        ...nullableString,
+        description: 'The invocation that called or sent to this one (invoked_by service)',
+      },
       restarted_from: nullableString,
+      workflow_run_of: {
+        ...nullableString,
+        description: 'A workflow run that did not run: the run of its workflow id it records',
+      },
       created_at: { type: 'string', format: 'date-time' },
       modified_at: { type: 'string', format: 'date-time' },
       inboxed_at: { type: 'string', format: 'date-time', nullable: true },
