@@ -130,6 +130,31 @@ const twice = restate.service({
   },
 });
 
+/** Times the closure of Flaky/go ran. */
+let flakyRuns = 0;
+
+const flaky = restate.service({
+  name: 'Flaky',
+  handlers: {
+    go: async (ctx: restate.Context) => {
+      try {
+        await ctx.run(
+          'flaky',
+          () => {
+            flakyRuns += 1;
+            throw new Error(`boom ${flakyRuns}`);
+          },
+          { maxRetryAttempts: 3, initialRetryInterval: 10 },
+        );
+        return 'never';
+      } catch (e) {
+        if (e instanceof restate.TerminalError) return `gave up: ${e.message}`;
+        throw e;
+      }
+    },
+  },
+});
+
 const raw = restate.service({
   name: 'Raw',
   handlers: {
@@ -164,6 +189,7 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
         .bind(signup)
         .bind(twice)
         .bind(raw)
+        .bind(flaky)
         .setLogger(() => undefined)
         .http2Handler(),
     );
@@ -369,6 +395,15 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
     expect(json(done)).toEqual([1, 2]);
     expect(twiceRuns.get(done.id)).toBe(2);
     expect(endpoint.requests() - before).toBe(1);
+  });
+
+  it('retries a failing ctx.run under its own retry options, then the handler gets it as a terminal error', async () => {
+    const { topic, sub } = await subscribe('service://Flaky/go');
+    await producer.send(topic, [{ key: null, value: '{}', partition: 0 }]);
+    const [done] = await completed({ subscriptionId: sub }, 1);
+    expect(done.completionResult).toBe('success');
+    expect(json(done)).toMatch(/^gave up: boom 3/);
+    expect(flakyRuns).toBe(3);
   });
 
   it('gives a binary handler the record bytes as they are, and the Kafka metadata as headers', async () => {

@@ -253,6 +253,9 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
     stateCommands.push(...result.stateCommands);
     const outcome = result.outcome;
     if (outcome.kind === 'error') {
+      // Its commands are stored, as Restate stores each as it arrives: a `ctx.run` that failed
+      // is then replayed with the attempts counted, and its own retry policy can give up.
+      await store();
       return {
         kind: 'failure',
         terminal: false,
