@@ -39,6 +39,10 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
 })
 // For the paused gauge; only rows that pause or leave paused ever touch it.
 @Index('IDX_invocations_paused', ['busPartition'], { where: `"status" = 'paused'` })
+// For the sweep of suspended invocations that became due; only suspended rows are in it.
+@Index('IDX_invocations_suspended', ['busPartition', 'nextRetryAt'], {
+  where: `"status" = 'suspended'`,
+})
 @Index('IDX_invocations_dead_letters', ['busPartition'], {
   where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,
 })
