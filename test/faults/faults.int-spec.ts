@@ -176,7 +176,10 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
       // Per key, executions follow partition order: retries repeat n, never go back.
       const ns = execs.map((e) => e.n).filter((n, i, all) => i === 0 || all[i - 1] !== n);
       const expected = Array.from({ length: perKey.get(key)! }, (_, i) => i);
-      if (JSON.stringify(ns) !== JSON.stringify(expected)) orderViolations++;
+      if (JSON.stringify(ns) !== JSON.stringify(expected)) {
+        orderViolations++;
+        process.stderr.write(`VIOLATION ${key}: ${JSON.stringify(ns)} ${JSON.stringify(execs.map((e) => [e.n, e.start % 100000, e.end % 100000]))}\n`);
+      }
     }
     expect(spanOverlaps).toBe(0);
     expect(orderViolations).toBe(0);
