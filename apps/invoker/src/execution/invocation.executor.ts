@@ -15,7 +15,12 @@ import { HandlerRegistry } from './handler.registry';
 import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
 import { ClaimedInvocation, Finished, InvocationStore, OpenInvocation } from './invocation.store';
 import { LeaseKeeper } from './lease-keeper';
-import { invokeRestate, loadRequestIdentity, RequestSigner } from '@tributary/shared/restate';
+import {
+  closeRestateSessions,
+  invokeRestate,
+  loadRequestIdentity,
+  RequestSigner,
+} from '@tributary/shared/restate';
 import { RestateRuntimes } from './restate-runtime';
 import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
@@ -130,7 +135,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     clearTimeout(grace);
     await this.flushFinishes();
     this.leases.stop();
-    await this.client.close();
+    await Promise.all([this.client.close(), closeRestateSessions()]);
   }
 
   private drain(): void {

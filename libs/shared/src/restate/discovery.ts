@@ -191,6 +191,8 @@ export async function discoverEndpoint(
           timeoutMs: options.timeoutMs ?? 10_000,
           maxBytes: options.maxBytes ?? 4 * 1024 * 1024,
           signal: options.signal,
+          // A one-shot connection: a deployment is discovered once, then invoked (pooled).
+          pooled: false,
         },
       );
     } catch (e) {

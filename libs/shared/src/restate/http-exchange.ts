@@ -3,9 +3,12 @@
 // `exchange()`: the request body, if any, is sent whole and then closed (request/response
 // style). `openDuplexExchange()` (HTTP/2 only): the request stream stays open for writing while
 // the response is read (bidirectional streaming). Either way the response body is handed over
-// chunk by chunk and bounded in size; a deadline and an AbortSignal end it early.
+// chunk by chunk and bounded in size; a deadline and an AbortSignal end it early. Over HTTP/2
+// the streams go on pooled sessions (`http2-pool.ts`) unless `pooled: false` asks for a session
+// of the exchange's own, closed at its end.
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import { Http2SessionPool, PooledStream, restateSessionPool } from './http2-pool';
 
 export type RestateTransport = 'http2' | 'http1';
 
@@ -25,6 +28,14 @@ export interface ExchangeOptions {
   signal?: AbortSignal;
   /** Each response body chunk as it arrives; a throw ends the exchange with that error. */
   onChunk?: (chunk: Buffer, head: ResponseHead) => void;
+  /**
+   * HTTP/2 only. `true` (default): the stream goes on a pooled session to the URL's origin
+   * (`restateSessionPool()`, or `pool` if given), which stays open for later exchanges.
+   * `false`: a session of this exchange's own, closed at its end (what discovery uses).
+   */
+  pooled?: boolean;
+  /** HTTP/2 only: the pool to use instead of the process-wide one (tests). */
+  pool?: Http2SessionPool;
 }
 
 export interface ResponseHead {
@@ -168,8 +179,9 @@ function exchangeH2(req: ExchangeRequest, options: ExchangeOptions): Promise<Exc
 /**
  * An HTTP/2 exchange whose request stream stays open for writing while the response body is
  * read: what a Restate endpoint in `BIDI_STREAM` mode is talked to with. `done` settles as
- * `exchange()` does (same size bound, deadline, AbortSignal, errors); the session is closed at
- * the end either way. When the response ends while the request stream is still open, the
+ * `exchange()` does (same size bound, deadline, AbortSignal, errors). On a pooled session (the
+ * default) a failure resets this stream only; with `pooled: false` the exchange's own session is
+ * closed at the end either way. When the response ends while the request stream is still open, the
  * request stream is ended then, so nothing stays half-open.
  */
 export interface DuplexExchange {
@@ -249,52 +261,15 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
   if (options.signal?.aborted) {
     return closedDuplex(abortedError('http2', options.signal));
   }
-  // One session per exchange, closed at its end: nothing lingers after a call returns.
-  const session = http2.connect(req.url.origin);
-  const stream = session.request({
-    ':method': req.method,
-    ':path': req.url.pathname + req.url.search,
-    ...req.headers,
-  });
-
-  const finish = (err: ExchangeError | undefined) => {
-    if (settled) return;
-    settled = true;
-    guards.dispose();
-    over.resolve();
-    if (err) {
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-      session.destroy();
-      result.reject(err);
-      return;
-    }
-    // The response ended; a request stream still open would keep the stream half-open.
-    if (!requestEnded) {
-      requestEnded = true;
-      stream.end();
-    }
-    session.close();
-    result.resolve({
-      status: status!,
-      headers: flattenHeaders(responseHeaders),
-      body: sink.body(),
-      bodyBytes: sink.bytes,
-    });
-  };
-  const guards = guard('http2', options, finish);
-
-  session.on('error', (e) =>
-    finish(
-      new ExchangeError(
-        `HTTP/2 session to ${req.url.origin} failed: ${describeError(e)}`,
-        status === undefined && isConnectError(e) ? 'connect' : 'protocol',
-        'http2',
-        status,
-        { cause: e },
-      ),
-    ),
-  );
-  session.on('goaway', (code) => {
+  const sessionFailure = (e: Error) =>
+    new ExchangeError(
+      `HTTP/2 session to ${req.url.origin} failed: ${describeError(e)}`,
+      status === undefined && isConnectError(e) ? 'connect' : 'protocol',
+      'http2',
+      status,
+      { cause: e },
+    );
+  const onGoaway = (code: number) => {
     if (status === undefined && code !== http2.constants.NGHTTP2_NO_ERROR) {
       finish(
         new ExchangeError(
@@ -304,43 +279,131 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
         ),
       );
     }
-  });
-  stream.on('response', (headers) => {
-    status = Number(headers[':status']);
-    responseHeaders = headers;
-  });
-  stream.on('data', (chunk: Buffer) => {
+  };
+  const headers = {
+    ':method': req.method,
+    ':path': req.url.pathname + req.url.search,
+    ...req.headers,
+  };
+  // Pooled: the session outlives the exchange and only this stream is reset on a failure; the
+  // stream exists once the pool has a session with room for it (writes and `end` before that are
+  // queued, in order). Unpooled: one session per exchange, closed at its end.
+  let own: http2.ClientHttp2Session | undefined;
+  let pooled: PooledStream | undefined;
+  let stream: http2.ClientHttp2Stream | undefined;
+  const queued: Buffer[] = [];
+  let queuedEnd: { bytes?: Buffer } | undefined;
+  const attached = deferred<void>();
+
+  const finish = (err: ExchangeError | undefined) => {
     if (settled) return;
-    const err = sink.add(chunk, 'http2', {
-      status: status ?? 0,
-      headers: flattenHeaders(responseHeaders),
-    });
-    if (err) finish(err);
-  });
-  stream.on('end', () => {
-    if (status === undefined) {
-      finish(new ExchangeError('HTTP/2 stream ended without a response', 'protocol', 'http2'));
-    } else {
-      finish(undefined);
+    settled = true;
+    guards.dispose();
+    over.resolve();
+    pooled?.release();
+    if (err) {
+      if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      own?.destroy();
+      result.reject(err);
+      return;
     }
-  });
-  stream.on('error', (e) =>
-    finish(
-      new ExchangeError(`HTTP/2 stream failed: ${describeError(e)}`, 'protocol', 'http2', status, {
-        cause: e,
-      }),
-    ),
-  );
-  stream.on('close', () =>
-    finish(
-      new ExchangeError(
-        `HTTP/2 stream closed (code ${stream.rstCode}) before the response ended`,
-        'protocol',
-        'http2',
-        status,
+    // The response ended; a request stream still open would keep the stream half-open.
+    if (!requestEnded) {
+      requestEnded = true;
+      stream!.end();
+    }
+    own?.close();
+    result.resolve({
+      status: status!,
+      headers: flattenHeaders(responseHeaders),
+      body: sink.body(),
+      bodyBytes: sink.bytes,
+    });
+  };
+  const guards = guard('http2', options, finish);
+
+  const attach = (s: http2.ClientHttp2Stream) => {
+    stream = s;
+    s.on('response', (headers) => {
+      status = Number(headers[':status']);
+      responseHeaders = headers;
+    });
+    s.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      const err = sink.add(chunk, 'http2', {
+        status: status ?? 0,
+        headers: flattenHeaders(responseHeaders),
+      });
+      if (err) finish(err);
+    });
+    s.on('end', () => {
+      if (status === undefined) {
+        finish(new ExchangeError('HTTP/2 stream ended without a response', 'protocol', 'http2'));
+      } else {
+        finish(undefined);
+      }
+    });
+    s.on('error', (e) =>
+      finish(
+        new ExchangeError(
+          `HTTP/2 stream to ${req.url.origin} failed: ${describeError(e)}`,
+          status === undefined && isConnectError(e) ? 'connect' : 'protocol',
+          'http2',
+          status,
+          { cause: e },
+        ),
       ),
-    ),
-  );
+    );
+    s.on('close', () =>
+      finish(
+        new ExchangeError(
+          `HTTP/2 stream closed (code ${s.rstCode}) before the response ended`,
+          'protocol',
+          'http2',
+          status,
+        ),
+      ),
+    );
+    for (const bytes of queued.splice(0)) s.write(bytes);
+    if (queuedEnd) s.end(queuedEnd.bytes);
+    attached.resolve();
+  };
+
+  if (options.pooled === false) {
+    own = http2.connect(req.url.origin);
+    own.on('error', (e: Error) => finish(sessionFailure(e)));
+    own.on('goaway', onGoaway);
+    attach(own.request(headers));
+  } else {
+    const pool = options.pool ?? restateSessionPool();
+    pool
+      .request(
+        req.url,
+        headers,
+        { onSessionError: (e) => finish(sessionFailure(e)), onGoaway },
+        // Timed out or aborted while waiting for a session: no stream is opened.
+        () => !settled,
+      )
+      .then(
+        (opened) => {
+          if (!opened) return;
+          pooled = opened;
+          attach(opened.stream);
+        },
+        (e: Error) =>
+          finish(
+            e instanceof Error && (e as NodeJS.ErrnoException).code?.startsWith('ERR_HTTP2')
+              ? new ExchangeError(
+                  `HTTP/2 request to ${req.url.origin} could not be opened: ${describeError(e)}`,
+                  'protocol',
+                  'http2',
+                  undefined,
+                  { cause: e },
+                )
+              : sessionFailure(e),
+          ),
+      );
+  }
 
   const notWritable = () =>
     new ExchangeError(
@@ -353,15 +416,23 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
   return {
     async write(bytes: Uint8Array): Promise<void> {
       if (settled || requestEnded) throw notWritable();
-      if (stream.write(toBuffer(bytes))) return;
-      const drained = new Promise<void>((resolve) => stream.once('drain', resolve));
+      if (!stream) {
+        queued.push(Buffer.from(bytes));
+        await Promise.race([attached.promise, over.promise]);
+        if (settled && !stream) throw notWritable();
+        return;
+      }
+      const s = stream;
+      if (s.write(toBuffer(bytes))) return;
+      const drained = new Promise<void>((resolve) => s.once('drain', resolve));
       await Promise.race([drained, over.promise]);
       if (settled) throw notWritable();
     },
     end(bytes?: Uint8Array): void {
       if (settled || requestEnded) return;
       requestEnded = true;
-      stream.end(bytes ? toBuffer(bytes) : undefined);
+      if (stream) stream.end(bytes ? toBuffer(bytes) : undefined);
+      else queuedEnd = { bytes: bytes ? Buffer.from(bytes) : undefined };
     },
     get writable() {
       return !settled && !requestEnded;

@@ -3,6 +3,7 @@
 export * from './framing';
 export * from './messages';
 export * from './http-exchange';
+export * from './http2-pool';
 export * from './discovery';
 export * from './invocation';
 export * from './restate-invoker';

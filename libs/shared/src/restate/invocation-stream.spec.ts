@@ -238,7 +238,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
       },
     }).catch((e: unknown) => e);
     expect(err).toBe(failure);
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
   });
 
   it('ends cleanly on an abort mid-stream: no hook after it, the SDK sees the connection close', async () => {
@@ -259,7 +259,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     expect(err).toBeInstanceOf(InvocationAttemptError);
     expect(err.kind).toBe('aborted');
     await until(() => gate.closed === 1);
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
     expect(seen).toEqual([]);
     gate.release();
   });
@@ -284,7 +284,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     expect(err).toBeInstanceOf(InvocationAttemptError);
     expect(err.kind).toBe('aborted');
     expect(seen).toEqual(['RunCommand', 'ProposeRunCompletion']);
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
     expect(twiceRuns).toEqual({ first: before.first + 1, second: before.second });
   });
 
@@ -313,7 +313,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     expect(err.kind).toBe('timeout');
     expect([hookSawAbort, hookDone]).toEqual([true, true]);
     expect(sideEffects.runs).toBe(before + 1);
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
   });
 
   it('reports the timeout, not the error of a hook that gave up because of it', async () => {
@@ -330,7 +330,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     }).catch((e: unknown) => e)) as InvocationAttemptError;
     expect(err).toBeInstanceOf(InvocationAttemptError);
     expect(err.kind).toBe('timeout');
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
   });
 
   it('times out a handler that never answers, with the stream open', async () => {
@@ -341,7 +341,7 @@ describe('invokeAttempt in bidirectional streaming mode (HTTP/2, BIDI_STREAM end
     }).catch((e: unknown) => e)) as InvocationAttemptError;
     expect(err.kind).toBe('timeout');
     await until(() => gate.closed === 1);
-    await until(() => ep.openConnections() === 0);
+    await until(() => ep.openStreams() === 0);
     gate.release();
   });
 

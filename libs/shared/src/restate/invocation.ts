@@ -23,6 +23,7 @@ import {
   openDuplexExchange,
 } from './http-exchange';
 import { endpointUrl, unauthorizedHint } from './discovery';
+import type { Http2SessionPool } from './http2-pool';
 import type { RequestSigner } from './request-identity';
 import { buildMessage, decodeAs, frame, pb } from './messages';
 
@@ -148,6 +149,11 @@ export interface InvokeAttemptRequest {
   /** Response body bound, in bytes. Default 32 MiB. */
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Over HTTP/2, the session pool the attempt's stream goes on: default the process-wide one
+   * (`restateSessionPool()`, closed by `closeRestateSessions()`).
+   */
+  pool?: Http2SessionPool;
 }
 
 export type StateCommand =
@@ -298,6 +304,7 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
     timeoutMs: req.timeoutMs ?? 60_000,
     maxBytes: maxResponseBytes,
     signal: req.signal,
+    pool: req.pool,
   };
 
   let res: ExchangeResponse;
