@@ -72,12 +72,12 @@ const waiter = restate.service({
   name: 'Waiter',
   handlers: {
     wait: async (ctx: restate.Context) => {
-      const a = ctx.awakeable<{ word: string }>();
+      const a = ctx.awakeable<string>();
       const id = ctx.request().id;
       await ctx.run('publish', () => {
         awakeables.set(id, a.id);
       });
-      return `got ${(await a.promise).word}`;
+      return `got ${await a.promise}`;
     },
   },
 });
@@ -314,15 +314,11 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
     expect(id).toMatch(/^sign_1/);
     const wrong = await pipeline.admin('POST', `/restate/awakeables/sign_1nope/resolve`, {});
     expect(wrong.status).toBe(400);
-    const res = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, {
-      word: 'hello',
-    });
+    const res = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, 'hello');
     expect(res.status).toBe(202);
     const [done] = await completed({ subscriptionId: sub }, 1);
     expect(json(done)).toBe('got hello');
-    const again = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, {
-      word: 'late',
-    });
+    const again = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, 'late');
     expect(again.status).toBe(404);
   });
 
@@ -336,9 +332,7 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
     expect((await pipeline.admin('PATCH', `/invocations/${row.id}/pause`)).status).toBe(202);
     expect((await invocations().findOneByOrFail({ id: row.id })).status).toBe('paused');
     const id = awakeables.get(row.id)!;
-    const res = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, {
-      word: 'later',
-    });
+    const res = await pipeline.admin('POST', `/restate/awakeables/${id}/resolve`, 'later');
     expect(res.status).toBe(202);
     expect((await invocations().findOneByOrFail({ id: row.id })).status).toBe('paused');
     expect((await pipeline.admin('PATCH', `/invocations/${row.id}/resume`)).status).toBe(200);

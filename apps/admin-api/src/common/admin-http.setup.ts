@@ -1,8 +1,11 @@
 import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { raw, type NextFunction, type Request, type Response } from 'express';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { requireBearerToken } from './auth';
+
+/** Largest value an awakeable is resolved with through the admin API. */
+export const AWAKEABLE_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 /** Restate's CLI and SDK clients call versioned paths such as `/v4/subscriptions`. */
 const VERSION_PREFIX = /^\/v[234](?=\/|\?|$)/;
@@ -23,6 +26,8 @@ export function configureAdminHttp(
 ): void {
   app.use(stripApiVersion);
   if (tokens.length > 0) app.use(requireBearerToken(tokens));
+  // An awakeable's value is any bytes (a JSON scalar included): read as sent, not parsed.
+  app.use('/restate/awakeables', raw({ type: () => true, limit: AWAKEABLE_PAYLOAD_BYTES }));
   app.useBodyParser('json', { limit: maxBodyBytes });
   app.useGlobalFilters(new AdminExceptionFilter());
   app.useGlobalPipes(

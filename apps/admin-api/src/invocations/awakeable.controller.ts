@@ -7,9 +7,6 @@ import { DataSource } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { InvocationControlSender } from './invocation-control.sender';
 
-/** Largest payload an awakeable is resolved with. */
-const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
-
 /**
  * Resolves and rejects the awakeables of Restate SDK handlers (`ctx.awakeable()`), at the paths
  * Restate's ingress has them: `POST /restate/awakeables/{id}/resolve` with the value as the body
@@ -27,14 +24,14 @@ export class AwakeableController {
   @Post(':id/resolve')
   @HttpCode(202)
   async resolve(@Param('id') id: string, @Req() req: Request): Promise<void> {
-    const value = await bodyBytes(req);
+    const value = bodyBytes(req);
     await this.deliver(id, { case: 'value', value: { content: value } });
   }
 
   @Post(':id/reject')
   @HttpCode(202)
   async reject(@Param('id') id: string, @Req() req: Request): Promise<void> {
-    const bytes = await bodyBytes(req);
+    const bytes = bodyBytes(req);
     const text = bytes.toString('utf8');
     let message = text;
     if (mediaTypeOf(req.headers['content-type']) === 'application/json') {
@@ -80,21 +77,23 @@ export class AwakeableController {
   }
 }
 
-/** The request body as bytes: re-encoded when the JSON parser took it, else read as sent. */
-async function bodyBytes(req: Request): Promise<Buffer> {
-  if (mediaTypeOf(req.headers['content-type']) === 'application/json') {
-    return Buffer.from(JSON.stringify(req.body));
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_PAYLOAD_BYTES) {
-      throw new AdminError(413, `The payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+/**
+ * The request body as sent (`configureAdminHttp` reads these routes' bodies raw); a body sent as
+ * JSON must be JSON.
+ */
+function bodyBytes(req: Request): Buffer {
+  const body: unknown = req.body;
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  if (mediaTypeOf(req.headers['content-type']) === 'application/json' && bytes.length > 0) {
+    try {
+      JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw AdminError.badRequest(
+        `The body is not JSON, although its content type says it is: ${(err as Error).message}`,
+      );
     }
-    chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return bytes;
 }
 
 function mediaTypeOf(contentType: string | undefined): string {

@@ -190,30 +190,39 @@ export class InvocationRepository {
   }
 
   /**
-   * Gives a caller waiting on this (killed or canceled) invocation its failure, in its inbox,
-   * and returns the caller if it was suspended: it must be woken.
+   * Ends an invocation that is not running as failed (killed or canceled), and in the same
+   * transaction gives a Restate SDK caller waiting on it that failure as its call's result; its
+   * journal, inbox and promise waits go with it. Returns whether it was ended, and the caller if
+   * it was suspended (to be woken; a lost `wake` is caught by the invoker's sweep).
    */
-  async failCaller(row: InvocationControlRow, failure: string): Promise<WakeAddress[]> {
-    if (row.callerId === null || row.callerCompletionId === null) return [];
-    const message = buildMessage(MessageType.CallCompletionNotification, {
-      completionId: row.callerCompletionId,
-      result: { case: 'failure', value: { code: 409, message: failure } },
-    });
-    const callerId = row.callerId;
-    const dedup = `c:${row.callerCompletionId}`;
-    return this.invocations.manager.transaction((tx) =>
-      deliverToInbox(tx, [{ id: callerId, dedup, ...message }]),
-    );
-  }
-
-  /** Ends an invocation that is not running as failed (killed or canceled). */
-  complete(id: string, from: InvocationStatus[], failure: string): Promise<boolean> {
-    return this.updateIf(id, from, {
-      status: 'completed',
-      completionResult: 'failure',
-      completionFailure: failure,
-      completedAt: () => 'now()',
-      nextRetryAt: null,
+  async complete(
+    row: InvocationControlRow,
+    from: InvocationStatus[],
+    failure: string,
+  ): Promise<{ done: boolean; wake: WakeAddress[] }> {
+    return this.invocations.manager.transaction(async (tx) => {
+      const ended = returnedRows<{ id: string }>(
+        await tx.query(
+          `UPDATE invocations
+              SET status = 'completed', completion_result = 'failure', completion_failure = $3,
+                  completed_at = now(), next_retry_at = NULL, modified_at = now()
+            WHERE id = $1 AND status = ANY($2) RETURNING id`,
+          [row.id, from, failure],
+        ),
+      );
+      if (ended.length === 0) return { done: false, wake: [] };
+      await tx.query(`DELETE FROM invocation_journal WHERE id = $1`, [row.id]);
+      await tx.query(`DELETE FROM invocation_inbox WHERE id = $1`, [row.id]);
+      await tx.query(`DELETE FROM workflow_promise_waiters WHERE invocation_id = $1`, [row.id]);
+      if (row.callerId === null || row.callerCompletionId === null) return { done: true, wake: [] };
+      const message = buildMessage(MessageType.CallCompletionNotification, {
+        completionId: row.callerCompletionId,
+        result: { case: 'failure', value: { code: 409, message: failure } },
+      });
+      const wake = await deliverToInbox(tx, [
+        { id: row.callerId, dedup: `c:${row.callerCompletionId}`, ...message },
+      ]);
+      return { done: true, wake };
     });
   }
 
@@ -238,7 +247,8 @@ export class InvocationRepository {
     // The journal too, in case one is kept after completion (the retention job deletes it too).
     const deleted: unknown[] = await this.invocations.query(
       `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id),
-       j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id)
+       j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
+       b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id)
        DELETE FROM invocation_payloads p USING d WHERE p.id = d.id RETURNING d.id`,
       [id],
     );

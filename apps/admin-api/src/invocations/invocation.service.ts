@@ -260,16 +260,16 @@ export class InvocationService {
         case 'ready':
         case 'backing-off':
         case 'paused':
-        case 'suspended':
-          if (!(await this.repository.complete(id, IDLE, TERMINATION_FAILURE[action]))) {
-            return CHANGED;
-          }
+        case 'suspended': {
+          // A Restate SDK handler that called it gets the failure as the call's result, with it.
+          const ended = await this.repository.complete(row, IDLE, TERMINATION_FAILURE[action]);
+          if (!ended.done) return CHANGED;
           await this.tell(row, 'wake');
-          // A Restate SDK handler that called it gets the failure as the call's result.
-          for (const caller of await this.repository.failCaller(row, TERMINATION_FAILURE[action])) {
-            await this.control.send(caller, 'wake');
+          for (const caller of ended.wake) {
+            await this.control.send(caller, 'wake').catch(() => undefined);
           }
           return 'done';
+        }
       }
     });
   }

@@ -139,7 +139,10 @@ export class InvocationExecutor implements OnApplicationShutdown {
   }
 
   private drain(): void {
-    const batch = this.scheduler.take();
+    const taken = this.scheduler.take();
+    const scheduled = taken.filter((i) => i.status === 'scheduled');
+    if (scheduled.length > 0) void this.promote(scheduled);
+    const batch = scheduled.length === 0 ? taken : taken.filter((i) => i.status !== 'scheduled');
     if (batch.length > 0) {
       this.claimQueue.push(...batch);
       void this.flushClaims();
@@ -159,6 +162,35 @@ export class InvocationExecutor implements OnApplicationShutdown {
       },
       Math.max(0, next - Date.now()),
     );
+  }
+
+  /** Delayed sends that are due join their keys' queues (see `InvocationStore.promoteScheduled`). */
+  private async promote(invs: OpenInvocation[]): Promise<void> {
+    let promoted: OpenInvocation[];
+    try {
+      promoted = await this.store.promoteScheduled(invs.map((i) => i.id));
+    } catch (err) {
+      this.logger.warn(`promoting ${invs.length} delayed sends failed: ${String(err)}`);
+      for (const inv of invs) {
+        this.scheduler.finish(inv.id, {
+          kind: 'again',
+          status: 'scheduled',
+          dueAt: Date.now() + 1000,
+        });
+      }
+      this.pump();
+      return;
+    }
+    const byId = new Map(promoted.map((p) => [p.id, p]));
+    for (const inv of invs) {
+      // Forgotten and added again: an exclusive one now has its place at the end of its key.
+      this.scheduler.finish(inv.id, { kind: 'done' });
+      if (!byId.has(inv.id)) {
+        this.scheduler.upsert(await this.store.open([inv.id]).catch(() => []));
+      }
+    }
+    this.scheduler.upsert(promoted);
+    this.pump();
   }
 
   private async flushClaims(): Promise<void> {
@@ -294,6 +326,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   handler: c.handler,
                   protocol: target.restate,
                   invocationId: c.id,
+                  serviceTy: c.serviceTy,
                   key: c.key,
                   input: c.input ?? Buffer.alloc(0),
                   headers: c.headers,

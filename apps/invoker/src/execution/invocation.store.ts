@@ -409,8 +409,10 @@ export class InvocationStore {
     if (entries.length === 0 && consumed.length === 0) return true;
     const rows = returnedRows<{ held: boolean }>(
       await this.db.query(
+        // FOR SHARE waits for a claim being committed, then sees its epoch: a writer whose
+        // claim was just taken over writes nothing, even in the middle of the takeover.
         `WITH held AS (
-           SELECT 1 FROM invocations WHERE id = $1 AND epoch = $2 AND status = 'running'),
+           SELECT 1 FROM invocations WHERE id = $1 AND epoch = $2 AND status = 'running' FOR SHARE),
          ins AS (
            INSERT INTO invocation_journal (id, idx, type, flags, body)
            SELECT $1, $3 + u.i - 1, u.type, u.flags, u.body
@@ -449,7 +451,7 @@ export class InvocationStore {
     const rows: OpenRow[] = await this.db.query(
       `SELECT ${OPEN_COLUMNS} FROM invocations
         WHERE status = 'suspended' AND bus_partition = ANY($1) AND next_retry_at <= now()
-        ORDER BY seq`,
+        ORDER BY seq LIMIT 1000`,
       [partitions],
     );
     return rows.map(toOpen);
@@ -546,6 +548,37 @@ export class InvocationStore {
     });
   }
 
+  /**
+   * Delayed sends whose time has come: each becomes an invocation like any other, an exclusive
+   * one at the end of its key's queue (a new `seq`), as if it had just arrived.
+   */
+  async promoteScheduled(ids: string[]): Promise<OpenInvocation[]> {
+    if (ids.length === 0) return [];
+    const rows = returnedRows<OpenRow>(
+      await this.db.query(
+        `WITH due AS (
+           SELECT id, service_ty <> 'SERVICE'
+                  AND (handler_ty IS NULL OR handler_ty IN ('EXCLUSIVE', 'WORKFLOW')) AS excl
+             FROM invocations
+            WHERE id = ANY($1) AND status = 'scheduled' AND next_retry_at <= now()
+            ORDER BY id)
+         UPDATE invocations i
+            SET exclusive = due.excl,
+                seq = CASE WHEN due.excl THEN nextval(pg_get_serial_sequence('invocations', 'seq'))
+                           ELSE i.seq END,
+                status = CASE WHEN due.excl THEN 'pending' ELSE 'ready' END,
+                inboxed_at = CASE WHEN due.excl THEN now() END,
+                next_retry_at = NULL, modified_at = now()
+           FROM due WHERE i.id = due.id
+         RETURNING ${OPEN_COLUMNS.split(',')
+           .map((c) => `i.${c.trim()}`)
+           .join(', ')}`,
+        [ids],
+      ),
+    );
+    return rows.map(toOpen);
+  }
+
   /** The first completed `run` of a workflow id other than `id`, if any: run-once per id. */
   async workflowRun(
     service: string,
@@ -629,7 +662,13 @@ export class InvocationStore {
         calls.map((c) => c.command.target.key),
         calls.map((c) => c.command.target.serviceTy),
         calls.map((c) => c.command.target.handlerTy),
-        calls.map((c) => isExclusive(c.command.target.serviceTy, c.command.target.handlerTy)),
+        // A delayed send joins its key's queue only when due (`promoteScheduled`): until then it
+        // holds nothing, as on Restate, where a delayed send is enqueued when it fires.
+        calls.map(
+          (c) =>
+            c.command.invokeAt === null &&
+            isExclusive(c.command.target.serviceTy, c.command.target.handlerTy),
+        ),
         calls.map((c) => c.command.callerId),
         calls.map((c) => c.command.callerCompletionId),
         calls.map((c) => c.command.invokeAt),

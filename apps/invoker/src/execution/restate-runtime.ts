@@ -107,8 +107,13 @@ export class RestateRuntimes {
             error: `the handler calls '${call.service}/${call.handler}', which is not registered`,
           };
         }
-        if (target.serviceTy !== 'SERVICE' && call.key === '' && target.serviceTy === 'WORKFLOW') {
+        if (target.serviceTy === 'WORKFLOW' && call.key === '') {
           return { error: `the handler calls workflow '${call.service}' without a workflow id` };
+        }
+        if (call.key.includes('\u0000')) {
+          return {
+            error: `the handler calls '${call.service}/${call.handler}' with a key holding U+0000 (a NUL byte), which no key may hold`,
+          };
         }
         const id = invocationIdForCall(c.id, call.commandIndex);
         await this.sender.calls([

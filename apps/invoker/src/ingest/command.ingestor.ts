@@ -37,7 +37,10 @@ type StartRequest = Pick<DirectStart, 'ids' | 'keys'>;
 /** How often suspended invocations that became due unannounced are looked for. */
 const SWEEP_MS = 2_000;
 
-/** Above this many open invocations in memory, ingestion waits: memory stays bounded under lag. */
+/**
+ * Above this many open invocations in memory (suspended ones not counted), ingestion waits:
+ * memory stays bounded under lag.
+ */
 const MAX_SCHEDULED = 10_000;
 
 /**
@@ -278,7 +281,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
     // A batch of a newly assigned partition waits for that partition's open invocations to load.
     await this.syncing;
-    while (this.scheduler.size > MAX_SCHEDULED && ctx.isRunning()) {
+    while (this.scheduler.active > MAX_SCHEDULED && ctx.isRunning()) {
       await new Promise((r) => setTimeout(r, 100));
       await ctx.heartbeat();
     }

@@ -24,6 +24,8 @@ export type Finish =
  */
 export class InvocationScheduler {
   private readonly slots = new Map<string, Slot>();
+  /** Ids of the slots whose status is `suspended`. */
+  private readonly suspended = new Set<string>();
   private readonly keyQueues = new Map<string, OpenInvocation[]>();
   private readonly ready: string[] = [];
   private readyHead = 0;
@@ -37,6 +39,15 @@ export class InvocationScheduler {
 
   get size(): number {
     return this.slots.size;
+  }
+
+  /**
+   * Open invocations held here that are not suspended: what ingestion's backpressure counts. A
+   * suspended one waits for the outside (an awakeable, a long timer) and may wait for days: it
+   * must not stop the bus from being read, or what it waits for (a call, a `wake`) never comes.
+   */
+  get active(): number {
+    return this.slots.size - this.suspended.size;
   }
 
   get running(): number {
@@ -57,7 +68,14 @@ export class InvocationScheduler {
       if (this.inFlight.has(inv.id)) continue;
       const existing = this.slots.get(inv.id);
       if (existing) {
-        existing.inv.status = inv.status;
+        // Already waiting to be handed out and still due: queued once is enough.
+        if (
+          existing.queued === 'ready' &&
+          inv.dueAt <= this.now() &&
+          existing.inv.status === inv.status
+        )
+          continue;
+        this.setStatus(existing, inv.status);
         existing.inv.dueAt = inv.dueAt;
         existing.queued = null;
         if (inv.status === 'paused' && !inv.exclusive) this.forget(inv.id);
@@ -67,9 +85,16 @@ export class InvocationScheduler {
       if (inv.status === 'paused' && !inv.exclusive) continue;
       const slot: Slot = { inv: { ...inv }, queued: null };
       this.slots.set(inv.id, slot);
+      if (inv.status === 'suspended') this.suspended.add(inv.id);
       if (inv.exclusive) this.addToKeyQueue(slot.inv);
       this.enqueue(slot);
     }
+  }
+
+  private setStatus(slot: Slot, status: OpenInvocation['status']): void {
+    slot.inv.status = status;
+    if (status === 'suspended') this.suspended.add(slot.inv.id);
+    else this.suspended.delete(slot.inv.id);
   }
 
   /** Concurrency not yet used: what `take` could hand out now. */
@@ -133,11 +158,11 @@ export class InvocationScheduler {
         this.forget(id);
         return;
       case 'paused':
-        slot.inv.status = 'paused';
+        this.setStatus(slot, 'paused');
         if (!slot.inv.exclusive) this.forget(id);
         return;
       case 'again':
-        slot.inv.status = result.status;
+        this.setStatus(slot, result.status);
         slot.inv.dueAt = result.dueAt;
         this.enqueue(slot);
         return;
@@ -169,6 +194,7 @@ export class InvocationScheduler {
     const slot = this.slots.get(id);
     if (!slot) return;
     this.slots.delete(id);
+    this.suspended.delete(id);
     slot.queued = null;
     if (!slot.inv.exclusive) return;
     const k = queueKey(slot.inv);

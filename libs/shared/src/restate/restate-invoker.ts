@@ -101,6 +101,8 @@ export interface RestateInvokeRequest {
     transport?: 'http2' | 'http1';
   };
   invocationId: string;
+  /** SERVICE, VIRTUAL_OBJECT or WORKFLOW: workflow promises exist only in workflows. */
+  serviceTy?: string;
   key: string;
   input: Buffer;
   headers: Record<string, string>;
@@ -304,11 +306,11 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
     const wakeAt = nextTimer(journal, completed, outcome.waitingCompletions);
     return { kind: 'suspended', wakeAt, waitingFor: describeWait(journal, outcome, wakeAt) };
   }
+  // Nothing failed: its journal is stored; it goes on in a new attempt, at once.
   return {
-    kind: 'failure',
-    terminal: false,
-    code: 500,
-    message: `${href} suspended ${MAX_ROUNDS} times in one attempt; giving the attempt up`,
+    kind: 'suspended',
+    wakeAt: now(),
+    waitingFor: `${MAX_ROUNDS} rounds in one attempt: going on in the next`,
   };
 }
 
@@ -445,7 +447,7 @@ async function perform(
 }
 
 function requireWorkflow(req: RestateInvokeRequest, type: number): void {
-  if (req.key === '') {
+  if (req.serviceTy !== undefined ? req.serviceTy !== 'WORKFLOW' : req.key === '') {
     throw new Refused(`${messageTypeName(type)}: workflow promises exist only in workflows`, 400);
   }
 }

@@ -43,6 +43,10 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
 @Index('IDX_invocations_suspended', ['busPartition', 'nextRetryAt'], {
   where: `"status" = 'suspended'`,
 })
+// For a workflow's run once per id: the completed runs of a workflow id.
+@Index('IDX_invocations_workflow_runs', ['targetService', 'targetKey', 'seq'], {
+  where: `"handler_ty" = 'WORKFLOW' AND "status" = 'completed' AND "workflow_run_of" IS NULL`,
+})
 @Index('IDX_invocations_dead_letters', ['busPartition'], {
   where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,
 })

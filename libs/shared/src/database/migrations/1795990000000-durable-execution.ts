@@ -17,13 +17,9 @@ export class DurableExecution1795990000000 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "invocations" ADD "caller_id" text`);
     await queryRunner.query(`ALTER TABLE "invocations" ADD "caller_completion_id" integer`);
     await queryRunner.query(`ALTER TABLE "invocations" ADD "workflow_run_of" text`);
-    await queryRunner.query(
-      `CREATE INDEX "IDX_invocations_suspended" ON "invocations" ("bus_partition", "next_retry_at") WHERE "status" = 'suspended'`,
-    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "IDX_invocations_suspended"`);
     await queryRunner.query(`ALTER TABLE "invocations" DROP COLUMN "workflow_run_of"`);
     await queryRunner.query(`ALTER TABLE "invocations" DROP COLUMN "caller_completion_id"`);
     await queryRunner.query(`ALTER TABLE "invocations" DROP COLUMN "caller_id"`);

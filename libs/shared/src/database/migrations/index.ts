@@ -4,6 +4,7 @@ import { LeanInvocationRows1795962823133 } from './1795962823133-lean-invocation
 import { HeadersAsJsonPausedIndex1795970000000 } from './1795970000000-headers-as-json-paused-index';
 import { InvocationJournal1795980000000 } from './1795980000000-invocation-journal';
 import { DurableExecution1795990000000 } from './1795990000000-durable-execution';
+import { SuspensionIndexes1796000000000 } from './1796000000000-suspension-indexes';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   HeadersAsJsonPausedIndex1795970000000,
   InvocationJournal1795980000000,
   DurableExecution1795990000000,
+  SuspensionIndexes1796000000000,
 ];
