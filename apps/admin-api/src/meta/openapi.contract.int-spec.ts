@@ -140,6 +140,12 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
     });
     await call('patch', `/subscriptions/${sub}/pause`, '/subscriptions/{id}/pause');
     await call('patch', `/subscriptions/${sub}/resume`, '/subscriptions/{id}/resume');
+    await call('get', `/subscriptions/${sub}/lag-history`, '/subscriptions/{id}/lag-history');
+    await call(
+      'get',
+      `/subscriptions/${newId('sub')}/lag-history`,
+      '/subscriptions/{id}/lag-history',
+    );
     await call('post', '/subscriptions', '/subscriptions', { source: 'nope', sink: 'nope' });
 
     // Invocations as the invoker writes them: one completed, one paused.
@@ -186,6 +192,10 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
     await call('get', `/invocations/${done.id}`, '/invocations/{id}');
     await call('get', `/invocations/${newInvocationId()}`, '/invocations/{id}');
     await call('get', `/invocations/${done.id}/output`, '/invocations/{id}/output');
+    await call('get', `/invocations/${done.id}/input`, '/invocations/{id}/input');
+    await call('get', `/invocations/${newInvocationId()}/input`, '/invocations/{id}/input');
+    await call('get', `/invocation-counts?subscription_id=${sub}`, '/invocation-counts');
+    await call('get', '/invocation-counts?limit=5', '/invocation-counts');
     await call(
       'patch',
       `/invocations/${done.id}/restart-as-new`,

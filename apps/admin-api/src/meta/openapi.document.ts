@@ -61,6 +61,18 @@ const invocationCommand = (summary: string, extra: Record<string, Json> = {}): J
   },
 });
 
+/** The filters of GET /invocations, which GET /invocation-counts shares. */
+const invocationFilterParams: Json[] = [
+  queryParam('status', 'One or more statuses, comma-separated'),
+  queryParam('target', 'Service, Service/handler or Service/key/handler'),
+  queryParam('service', 'Target service'),
+  queryParam('handler', 'Target handler'),
+  queryParam('key', 'Virtual object / workflow key'),
+  queryParam('subscription_id', 'Invocations made by this subscription'),
+  queryParam('created_after', 'ISO 8601 date or date-time'),
+  queryParam('created_before', 'ISO 8601 date or date-time'),
+];
+
 const schemas: Record<string, Json> = {
   Error: {
     type: 'object',
@@ -350,6 +362,68 @@ const schemas: Record<string, Json> = {
     type: 'object',
     properties: { new_invocation_id: { type: 'string' } },
   },
+  StatusCounts: {
+    type: 'object',
+    required: ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'],
+    properties: Object.fromEntries(
+      ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'].map(
+        (s) => [s, { type: 'integer' }],
+      ),
+    ),
+  },
+  InvocationCounts: {
+    type: 'object',
+    required: ['as_of', 'total', 'by_status', 'by_subscription'],
+    properties: {
+      as_of: {
+        type: 'string',
+        description: 'The server clock when counting: only invocations created before it count',
+      },
+      total: { type: 'integer' },
+      by_status: ref('StatusCounts'),
+      by_subscription: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['subscription_id', 'by_status', 'last_minute'],
+          properties: {
+            subscription_id: { type: 'string' },
+            by_status: ref('StatusCounts'),
+            last_minute: {
+              type: 'object',
+              description: 'Invocations that ended in the minute before as_of',
+              required: ['completed', 'failed', 'dead_lettered'],
+              properties: {
+                completed: { type: 'integer' },
+                failed: { type: 'integer' },
+                dead_lettered: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  LagHistory: {
+    type: 'object',
+    required: ['interval_ms', 'samples'],
+    properties: {
+      interval_ms: { type: 'integer', description: 'Sampling interval' },
+      samples: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['at', 'lag', 'end_offset_sum', 'committed_offset_sum'],
+          properties: {
+            at: { type: 'integer', description: 'Unix milliseconds' },
+            lag: { type: 'integer', nullable: true },
+            end_offset_sum: { type: 'integer' },
+            committed_offset_sum: { type: 'integer', nullable: true },
+          },
+        },
+      },
+    },
+  },
 };
 
 export const ADMIN_OPENAPI_DOCUMENT = {
@@ -367,6 +441,7 @@ export const ADMIN_OPENAPI_DOCUMENT = {
     { name: 'kafka-clusters' },
     { name: 'subscriptions' },
     { name: 'invocations' },
+    { name: 'console', description: 'Endpoints the web console (/ui) needs beyond Restate' },
   ],
   paths: {
     '/health': {
@@ -744,6 +819,45 @@ export const ADMIN_OPENAPI_DOCUMENT = {
           '200': json('Restarted', ref('RestartAsNewResult')),
           '404': notFound,
           '409': error('Still running'),
+        },
+      },
+    },
+    '/invocation-counts': {
+      get: {
+        tags: ['console'],
+        summary:
+          'How many invocations the filters of GET /invocations match, by status and subscription',
+        parameters: invocationFilterParams,
+        responses: {
+          '200': json('Counts', ref('InvocationCounts')),
+          '400': badRequest,
+        },
+      },
+    },
+    '/invocations/{id}/input': {
+      get: {
+        tags: ['console'],
+        summary: "The invocation's input bytes (the record's value)",
+        parameters: [invocationId],
+        responses: {
+          '200': {
+            description:
+              "The input, with the record's content-type header, else application/octet-stream",
+          },
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/lag-history': {
+      get: {
+        tags: ['console'],
+        summary: 'Lag and offsets sampled every 5s while watched (the last hour at most)',
+        parameters: [subscriptionId],
+        responses: {
+          '200': json('Samples, oldest first', ref('LagHistory')),
+          '400': error('Malformed id'),
+          '404': notFound,
         },
       },
     },

@@ -11,5 +11,7 @@ import { SubscriptionService } from './subscription.service';
     SubscriptionRepository,
     { provide: ConsumerGroupInspector, useClass: KafkajsConsumerGroupInspector },
   ],
+  // The console's lag history samples through the service (apps/admin-api/src/console).
+  exports: [SubscriptionService],
 })
 export class SubscriptionsModule {}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
+import { InvocationCountsController, InvocationCountsService } from './invocation-counts';
+import { InvocationInputController } from './invocation-input.controller';
+import { LagHistoryController, LagHistoryService } from './lag-history';
+
+/**
+ * The admin API endpoints the web console needs beyond Restate's (docs/console.md); the console's
+ * files themselves are served by `serveConsole` (console-static.ts), ahead of Nest's routes.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]),
+    SubscriptionsModule,
+  ],
+  controllers: [InvocationCountsController, InvocationInputController, LagHistoryController],
+  providers: [InvocationCountsService, LagHistoryService],
+})
+export class ConsoleModule {}

@@ -1,0 +1,89 @@
+import { createRootRoute, createRoute, createRouter, Link, Outlet } from '@tanstack/react-router';
+import { SignOut } from './auth';
+import { DeploymentsPage } from './pages/Deployments';
+import { InvocationPage } from './pages/Invocation';
+import { InvocationsPage } from './pages/Invocations';
+import { parseInvocationSearch } from './lib/filters';
+import { OverviewPage } from './pages/Overview';
+import { SubscriptionPage } from './pages/Subscription';
+
+function Layout() {
+  return (
+    <>
+      <header className="top">
+        <Link to="/" className="brand">
+          Tributary
+        </Link>
+        <nav aria-label="Pages">
+          <Link to="/" activeOptions={{ exact: true }}>
+            Overview
+          </Link>
+          <Link to="/invocations">Invocations</Link>
+          <Link to="/deployments">Deployments &amp; clusters</Link>
+        </nav>
+        <SignOut />
+      </header>
+      <main className="page">
+        <Outlet />
+      </main>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="empty">
+      No console page here. <Link to="/">Go to the overview</Link>.
+    </div>
+  );
+}
+
+const rootRoute = createRootRoute({ component: Layout, notFoundComponent: NotFound });
+
+export const overviewRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/',
+  component: OverviewPage,
+});
+
+export const subscriptionRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/subscriptions/$id',
+  component: SubscriptionPage,
+});
+
+export const invocationsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/invocations',
+  validateSearch: parseInvocationSearch,
+  component: InvocationsPage,
+});
+
+export const invocationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/invocations/$id',
+  component: InvocationPage,
+});
+
+export const deploymentsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/deployments',
+  component: DeploymentsPage,
+});
+
+export const router = createRouter({
+  routeTree: rootRoute.addChildren([
+    overviewRoute,
+    subscriptionRoute,
+    invocationsRoute,
+    invocationRoute,
+    deploymentsRoute,
+  ]),
+  basepath: '/ui',
+});
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}
