@@ -42,7 +42,9 @@ export function decodeBytes(bytes: Uint8Array, contentType?: string | null): Dec
   const text = asUtf8(bytes);
   if (text === null) return { kind: 'hex', text: toHex(bytes) };
   const type = (contentType ?? '').toLowerCase();
-  const maybeJson = type === '' || type.includes('json');
+  // Records rarely say what they hold: bytes without a type may well be JSON.
+  const maybeJson =
+    type === '' || type.includes('json') || type.startsWith('application/octet-stream');
   if (maybeJson && text.trim() !== '') {
     try {
       return { kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2) };

@@ -256,6 +256,7 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
         <label>
           Action{' '}
           <select
+            aria-label="Bulk action"
             value={action}
             onChange={(e) => {
               setAction(e.target.value as BulkAction);

@@ -1,0 +1,241 @@
+import * as t from '@tributary/sdk';
+import type { Browser, Page } from 'playwright-core';
+import { InvocationEntity } from '../../libs/shared/src/database/entities';
+import { KafkajsAdmin, KafkajsProducer } from '../../libs/shared/src/kafka/kafkajs.client';
+import { AdminTestApp, startAdminApi } from '../support/admin-app';
+import { ensureConsoleBuilt, launchBrowser } from '../support/browser';
+import { testKafka, uniqueName, waitFor } from '../support/kafka';
+import { Pipeline } from '../support/pipeline';
+
+/**
+ * The web console in a real headless Chromium against the real stack: the three apps as
+ * processes on real Kafka and Postgres, handlers in this process. Each page loads with the data
+ * the API has, and the actions change what the API then reports.
+ */
+jest.setTimeout(120_000);
+
+describe('web console in Chromium', () => {
+  const kafka = testKafka();
+  let pipeline: Pipeline;
+  let endpoint: t.RunningEndpoint;
+  let admin: KafkajsAdmin;
+  let producer: KafkajsProducer;
+  let browser: Browser;
+  let page: Page;
+  let echoSub: string;
+  let failSub: string;
+
+  const subscribe = async (sink: string, options: Record<string, string> = {}) => {
+    const topic = uniqueName('console');
+    await admin.ensureTopics([{ topic, partitions: 2 }]);
+    const res = await pipeline.admin('POST', '/subscriptions', {
+      source: `kafka://local/${topic}`,
+      sink,
+      options: { 'auto.offset.reset': 'earliest', ...options },
+    });
+    if (res.status !== 201) throw new Error(`subscription refused: ${JSON.stringify(res.body)}`);
+    return { topic, sub: res.body.id as string };
+  };
+
+  const invocationsOf = (sub: string) =>
+    pipeline.ds.getRepository(InvocationEntity).find({ where: { subscriptionId: sub } });
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    browser = await launchBrowser();
+    endpoint = await t.serve({
+      services: [
+        t.service({
+          name: 'ConsoleDemo',
+          handlers: {
+            echo: async (_ctx: t.Context, input: unknown) => ({ echoed: input }),
+            fail: async () => {
+              throw new Error('the demo handler always fails');
+            },
+          },
+        }),
+      ],
+      port: 0,
+    });
+    pipeline = await Pipeline.start('console');
+    admin = KafkajsAdmin.create(kafka);
+    producer = KafkajsProducer.create(kafka);
+    expect((await pipeline.admin('POST', '/deployments', { uri: endpoint.url })).status).toBe(201);
+
+    const echo = await subscribe('service://ConsoleDemo/echo');
+    echoSub = echo.sub;
+    const fail = await subscribe('service://ConsoleDemo/fail', {
+      'tributary.max-attempts': '1',
+      'tributary.on-max-attempts': 'pause',
+    });
+    failSub = fail.sub;
+    await producer.send(
+      echo.topic,
+      [0, 1, 2, 3].map((n) => ({
+        key: `order-${n}`,
+        value: JSON.stringify({ order: n }),
+        headers: { 'trace-id': `trace-${n}` },
+      })),
+    );
+    await producer.send(
+      fail.topic,
+      [0, 1, 2].map((n) => ({ key: `bad-${n}`, value: JSON.stringify({ bad: n }) })),
+    );
+    await waitFor(
+      async () => {
+        const [a, b] = await Promise.all([invocationsOf(echoSub), invocationsOf(failSub)]);
+        return (
+          a.length === 4 &&
+          a.every((i) => i.status === 'completed') &&
+          b.length === 3 &&
+          b.every((i) => i.status === 'paused')
+        );
+      },
+      `4 completed and 3 paused invocations\n${pipeline.outputs()}`,
+      60_000,
+      200,
+    );
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await producer?.close();
+    await admin?.close();
+    await pipeline?.stop();
+    await endpoint?.close();
+  });
+
+  it('serves the console at /ui, / redirecting there, with client routes reloadable', async () => {
+    const root = await fetch(`${pipeline.adminUrl}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui/');
+    const deep = await fetch(`${pipeline.adminUrl}/ui/invocations/whatever`);
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await deep.text();
+    const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${pipeline.adminUrl}${script}`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${pipeline.adminUrl}/ui/assets/nope.js`)).status).toBe(404);
+  });
+
+  it('overview: subscriptions with status and lag, invocations by status, deployments', async () => {
+    await page.goto(`${pipeline.adminUrl}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const row = page.getByTestId(`subscription-row-${echoSub}`);
+    await row.waitFor();
+    await waitFor(async () => (await row.getByTestId('lag').textContent()) === '0', 'lag 0');
+    await waitFor(
+      async () => (await page.getByTestId('count-completed').textContent())?.startsWith('4'),
+      'completed count 4',
+    );
+    expect(await page.getByTestId('count-paused').textContent()).toMatch(/^3/);
+    await page.getByText(endpoint.url).waitFor();
+  });
+
+  it('subscription: partitions with their worker, the lag chart; pause takes effect', async () => {
+    await page.getByRole('link', { name: echoSub }).click();
+    await page.getByRole('heading', { name: /Subscription/ }).waitFor();
+    await page.getByTestId('partition-0').waitFor();
+    expect(await page.getByTestId('partition-0').textContent()).toContain('worker-0');
+    // Sampled every 5 s while watched: the chart appears with the second sample.
+    await page.getByTestId('lag-chart').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByText('Subscription paused.').waitFor();
+    const after = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
+    expect(after.body.status).toBe('paused');
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+  });
+
+  it('invocations: filtered list, then a bulk kill by filter, its count first', async () => {
+    await page.goto(`${pipeline.adminUrl}/ui/invocations?subscription_id=${failSub}&status=paused`);
+    const table = page.getByTestId('invocations-table');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(3);
+    await page.getByRole('combobox', { name: 'Bulk action' }).selectOption('kill');
+    await page.getByRole('button', { name: 'Count matches…' }).click();
+    await waitFor(
+      async () => (await page.getByTestId('bulk-count').textContent())?.startsWith('3 invocations'),
+      'the count of 3',
+    );
+    await page.getByRole('button', { name: 'Yes, kill 3' }).click();
+    await waitFor(
+      async () => (await page.getByTestId('bulk-progress').textContent())?.includes('Done: 3 of 3'),
+      'the bulk kill to finish',
+    );
+    const counts = await pipeline.admin('GET', `/invocation-counts?subscription_id=${failSub}`);
+    expect(counts.body.by_status).toMatchObject({ paused: 0, completed: 3 });
+    const killed = await invocationsOf(failSub);
+    expect(killed.every((i) => i.completionResult === 'failure')).toBe(true);
+  });
+
+  it('invocation: timeline, input, output and headers with the Kafka metadata', async () => {
+    const [inv] = (await invocationsOf(echoSub)).filter(
+      (i) => i.kafkaKey?.toString() === 'order-2',
+    );
+    await page.goto(`${pipeline.adminUrl}/ui/invocations/${inv.id}`);
+    await page.getByTestId('timeline').waitFor();
+    expect(await page.getByTestId('timeline').textContent()).toContain('completed');
+    await waitFor(
+      async () => (await page.getByTestId('payload-input').textContent())?.includes('"order": 2'),
+      'the input, pretty JSON',
+    );
+    await waitFor(
+      async () => (await page.getByTestId('payload-output').textContent())?.includes('"echoed"'),
+      'the output',
+    );
+    const headers = await page.getByRole('region', { name: 'Headers' }).textContent();
+    expect(headers).toContain('kafka.topic');
+    expect(headers).toContain('trace-2');
+  });
+
+  it('shows the API error when a call fails', async () => {
+    const unknown = 'inv_1gdJBtdVEcM942bjcDmb1c1khoaJe11Hbz';
+    await page.goto(`${pipeline.adminUrl}/ui/invocations/${unknown}`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('HTTP 404');
+  });
+});
+
+describe('web console token prompt', () => {
+  let api: AdminTestApp;
+  let browser: Browser;
+  let url: string;
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    browser = await launchBrowser();
+    api = await startAdminApi('console-auth', {}, ['console-secret-token']);
+    await api.app.listen(0, '127.0.0.1');
+    const address = api.app.getHttpServer().address() as { port: number };
+    url = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it('asks for a token, refuses a wrong one, keeps the right one in sessionStorage only', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/ui/`);
+    const field = page.getByLabel('Admin token');
+    await field.fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(/Invalid bearer token/).waitFor();
+    await field.fill('console-secret-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText('No subscriptions yet').waitFor();
+    const stored = await page.evaluate(() => ({
+      session: Object.values(sessionStorage),
+      local: Object.keys(localStorage).length,
+      cookies: document.cookie,
+    }));
+    expect(stored).toEqual({ session: ['console-secret-token'], local: 0, cookies: '' });
+    await page.close();
+  });
+});
