@@ -1,0 +1,200 @@
+import { errorMessage, query } from './api';
+import { runBulk } from './bulk';
+import { asUtf8, decodeBytes, splitHeaders, toHex } from './decode';
+import { invocationQuery, isUnfiltered, parseInvocationSearch, parseStatuses } from './filters';
+import { maskedKeys, relativeTime, timeline, totalLag } from './format';
+import { ratesOf } from './history';
+import type { Invocation, InvocationPage } from './types';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe('decodeBytes', () => {
+  it('pretty-prints JSON, also when the type is unknown or octet-stream', () => {
+    for (const type of [undefined, 'application/json', 'application/octet-stream']) {
+      expect(decodeBytes(bytes('{"a":[1,2]}'), type)).toEqual({
+        kind: 'json',
+        text: '{\n  "a": [\n    1,\n    2\n  ]\n}',
+      });
+    }
+  });
+
+  it('shows text as text, also JSON-looking text of another declared type', () => {
+    expect(decodeBytes(bytes('hello wörld'))).toEqual({ kind: 'text', text: 'hello wörld' });
+    expect(decodeBytes(bytes('{"a":1}'), 'text/plain')).toEqual({ kind: 'text', text: '{"a":1}' });
+  });
+
+  it('falls back to hex for invalid UTF-8 and control characters', () => {
+    expect(decodeBytes(new Uint8Array([0xff, 0x00, 0x41])).kind).toBe('hex');
+    expect(asUtf8(bytes('a\u0001b'))).toBeNull();
+    expect(asUtf8(bytes('tab\tand\nnewline'))).toBe('tab\tand\nnewline');
+    expect(toHex(new Uint8Array(18).fill(0xab))).toBe(
+      `00000000  ${Array(16).fill('ab').join(' ')}\n00000010  ab ab`,
+    );
+    expect(toHex(new Uint8Array(10), 4)).toBe('00000000  00 00 00 00\n... 6 more bytes');
+  });
+
+  it('splits Kafka metadata from the record headers', () => {
+    expect(
+      splitHeaders({ 'trace-id': 't', 'kafka.topic': 'x', 'restate.subscription.id': 's' }),
+    ).toEqual({
+      kafka: [
+        ['kafka.topic', 'x'],
+        ['restate.subscription.id', 's'],
+      ],
+      record: [['trace-id', 't']],
+    });
+  });
+});
+
+describe('invocation filters', () => {
+  it('keeps known statuses in the API order and the text filters, drops the rest', () => {
+    expect(parseStatuses('completed,bogus,pending,pending')).toEqual(['pending', 'completed']);
+    expect(
+      parseInvocationSearch({
+        status: 'paused,nope',
+        key: 123,
+        service: '',
+        other: 'x',
+        handler: 'h',
+      }),
+    ).toEqual({ status: 'paused', key: '123', handler: 'h' });
+  });
+
+  it('builds the list query without empty values, with paging when asked', () => {
+    expect(invocationQuery({ status: 'paused', service: 'A' })).toBe('?status=paused&service=A');
+    expect(invocationQuery({}, { cursor: 'c1', limit: 50 })).toBe('?limit=50&cursor=c1');
+    expect(query({ a: '', b: null, c: 0 })).toBe('?c=0');
+    expect(isUnfiltered({})).toBe(true);
+    expect(isUnfiltered({ key: 'k' })).toBe(false);
+  });
+});
+
+describe('errorMessage', () => {
+  it("takes the admin API's message, else a short text body, else the status line", () => {
+    expect(errorMessage(404, 'Not Found', '{"message":"no such thing","restate_code":null}')).toBe(
+      'no such thing',
+    );
+    expect(errorMessage(503, 'Service Unavailable', 'console not built\n')).toBe(
+      'console not built',
+    );
+    expect(errorMessage(502, 'Bad Gateway', '')).toBe('502 Bad Gateway');
+  });
+});
+
+describe('format', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  it('says how long ago', () => {
+    expect(relativeTime('2026-01-01T11:59:30Z', now)).toBe('30s ago');
+    expect(relativeTime('2026-01-01T10:00:00Z', now)).toBe('2h ago');
+    expect(relativeTime('2026-01-01T12:05:00Z', now)).toBe('in 5m');
+    expect(relativeTime(null, now)).toBe('');
+  });
+
+  it('sums the known lags; null when no partition has committed', () => {
+    const p = (lag: number | null) => ({
+      partition: 0,
+      committed_offset: lag === null ? null : 0,
+      end_offset: 5,
+      lag,
+      worker: null,
+    });
+    expect(totalLag([p(2), p(null), p(3)])).toBe(5);
+    expect(totalLag([p(null)])).toBeNull();
+    expect(maskedKeys({ 'sasl.password': '***', 'client.id': 'x' })).toEqual(['sasl.password']);
+  });
+
+  it('orders the timeline and says how the invocation ended', () => {
+    const inv = {
+      created_at: '2026-01-01T00:00:00Z',
+      running_at: '2026-01-01T00:00:01Z',
+      completed_at: '2026-01-01T00:00:03Z',
+      dead_lettered_at: '2026-01-01T00:00:04Z',
+      modified_at: '2026-01-01T00:00:03Z',
+      inboxed_at: null,
+      scheduled_at: null,
+      next_retry_at: null,
+      status: 'completed',
+      completion_result: 'failure',
+      completion_failure: 'boom',
+      retry_count: 2,
+      last_failure: 'boom',
+      last_failure_error_code: 500,
+      kafka: { topic: 'orders', partition: 1, offset: '7', timestamp: null },
+      dead_letter_topic: 'orders.dlq',
+      invoked_by: 'subscription',
+      restarted_from: null,
+    } as unknown as Invocation;
+    expect(timeline(inv).map((e) => [e.label, e.detail])).toEqual([
+      ['created', 'from orders/1@7'],
+      ['attempt 3 started', '2 earlier attempt(s) failed'],
+      ['failed', 'boom'],
+      ['dead-lettered', 'to orders.dlq'],
+    ]);
+  });
+});
+
+describe('ratesOf', () => {
+  it('gives records in and read per second between samples', () => {
+    const { inRate, outRate } = ratesOf([
+      { at: 0, lag: 0, end_offset_sum: 10, committed_offset_sum: 10 },
+      { at: 2000, lag: 4, end_offset_sum: 20, committed_offset_sum: 16 },
+      { at: 4000, lag: null, end_offset_sum: 20, committed_offset_sum: null },
+    ]);
+    expect(inRate).toEqual([null, 5, 0]);
+    expect(outRate).toEqual([null, 3, null]);
+  });
+});
+
+describe('runBulk', () => {
+  const page = (ids: string[], next: string | null): InvocationPage => ({
+    invocations: ids.map((id) => ({ id }) as Invocation),
+    next_cursor: next,
+  });
+
+  it('walks every page, counts refusals with their reason, reports progress', async () => {
+    const pages: Record<string, InvocationPage> = {
+      first: page(['a', 'b', 'c'], 'p2'),
+      p2: page(['d'], null),
+    };
+    const asked: (string | null)[] = [];
+    const acted: string[] = [];
+    const seen: number[] = [];
+    const result = await runBulk({
+      listPage: async (cursor) => {
+        asked.push(cursor);
+        return pages[cursor ?? 'first'];
+      },
+      act: async (id) => {
+        acted.push(id);
+        if (id === 'b') throw new Error('already completed');
+      },
+      onProgress: (p) => seen.push(p.processed),
+      cancelled: () => false,
+      concurrency: 2,
+    });
+    expect(asked).toEqual([null, 'p2']);
+    expect(acted.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(result).toEqual({
+      processed: 4,
+      succeeded: 3,
+      failed: 1,
+      errors: [{ id: 'b', message: 'already completed' }],
+      done: true,
+    });
+    expect(seen).toEqual([1, 2, 3, 4, 4]);
+  });
+
+  it('stops when cancelled', async () => {
+    let stop = false;
+    const result = await runBulk({
+      listPage: async () => page(['a', 'b', 'c'], 'more'),
+      act: async () => {
+        stop = true;
+      },
+      onProgress: () => undefined,
+      cancelled: () => stop,
+      concurrency: 1,
+    });
+    expect(result.processed).toBe(1);
+  });
+});
