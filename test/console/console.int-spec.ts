@@ -230,11 +230,10 @@ describe('web console token prompt', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByText('No subscriptions yet').waitFor();
-    const stored = await page.evaluate(() => ({
-      session: Object.values(sessionStorage),
-      local: Object.keys(localStorage).length,
-      cookies: document.cookie,
-    }));
+    // Evaluated in the page, where these globals exist.
+    const stored = await page.evaluate(
+      '({ session: Object.values(sessionStorage), local: localStorage.length, cookies: document.cookie })',
+    );
     expect(stored).toEqual({ session: ['console-secret-token'], local: 0, cookies: '' });
     await page.close();
   });

@@ -10,22 +10,28 @@ import {
 import { AdminTestApp, startAdminApi } from '../../../../test/support/admin-app';
 import { registerService } from '../../../../test/support/fixtures';
 import { testKafka, uniqueName, waitFor } from '../../../../test/support/kafka';
-import { KafkajsAdmin } from '../../../../libs/shared/src/kafka/kafkajs.client';
+import { invocationIdForRecord } from '../../../../libs/shared/src/ids/ids';
+import { KafkajsAdmin, KafkajsProducer } from '../../../../libs/shared/src/kafka/kafkajs.client';
+import { schemaProblems } from '../../../../test/support/openapi-check';
+import { ADMIN_OPENAPI_DOCUMENT } from '../meta/openapi.document';
 
 /** The console's own endpoints on real Postgres and Kafka. */
 describe('console endpoints (real Postgres and Kafka)', () => {
   let api: AdminTestApp;
   let ds: DataSource;
   let kafkaAdmin: KafkajsAdmin;
+  let producer: KafkajsProducer;
 
   beforeAll(async () => {
     api = await startAdminApi('console-endpoints');
     ds = api.app.get(DataSource);
     kafkaAdmin = KafkajsAdmin.create(testKafka());
+    producer = KafkajsProducer.create(testKafka());
     await registerService(ds, 'Cnt', 'SERVICE', { run: null });
   });
 
   afterAll(async () => {
+    await producer?.close();
     await kafkaAdmin?.close();
     await api?.close();
   });
@@ -33,7 +39,9 @@ describe('console endpoints (real Postgres and Kafka)', () => {
   const insert = async (
     sub: string | null,
     status: InvocationStatus,
-    extra: Partial<InvocationEntity> = {},
+    extra: Partial<
+      Pick<InvocationEntity, 'completionResult' | 'completedAt' | 'deadLetteredAt'>
+    > = {},
   ) => {
     const id = newInvocationId();
     await ds.getRepository(InvocationEntity).insert({
@@ -155,5 +163,136 @@ describe('console endpoints (real Postgres and Kafka)', () => {
     await request(api.http)
       .get(`/subscriptions/${newId('sub')}/lag-history`)
       .expect(404);
+  });
+
+  /** The answer matches the OpenAPI document's schema for it. */
+  const documented = (schema: string, body: unknown) =>
+    expect(
+      schemaProblems(
+        ADMIN_OPENAPI_DOCUMENT as never,
+        { $ref: `#/components/schemas/${schema}` },
+        body,
+      ),
+    ).toEqual([]);
+
+  /** A topic of one partition with `n` records, and a paused subscription on it. */
+  const topicWithRecords = async (n: number) => {
+    const topic = uniqueName('console-rec');
+    await kafkaAdmin.ensureTopics([{ topic, partitions: 1 }]);
+    await producer.send(
+      topic,
+      Array.from({ length: n }, (_, i) => ({
+        key: `k${i}`,
+        value: JSON.stringify({ n: i }),
+        headers: { 'trace-id': `t${i}` },
+        timestamp: String(1_700_000_000_000 + i * 1000),
+      })),
+    );
+    const created = await request(api.http)
+      .post('/subscriptions')
+      .send({ source: `kafka://local/${topic}`, sink: 'service://Cnt/run' })
+      .expect(201);
+    const sub = created.body.id as string;
+    await request(api.http).patch(`/subscriptions/${sub}/pause`).expect(200);
+    return { topic, sub };
+  };
+
+  it('browses records by offset and time, each with the invocation id derived from it', async () => {
+    const { topic, sub } = await topicWithRecords(5);
+    const page = await request(api.http)
+      .get(`/subscriptions/${sub}/records?partition=0&offset=1&limit=2`)
+      .expect(200);
+    documented('RecordPage', page.body);
+    expect(page.body).toMatchObject({ topic, low_offset: '0', high_offset: '5', next_offset: '3' });
+    expect(page.body.records.map((r: { offset: string }) => r.offset)).toEqual(['1', '2']);
+    const [first] = page.body.records;
+    expect(Buffer.from(first.key, 'base64').toString()).toBe('k1');
+    expect(JSON.parse(Buffer.from(first.value, 'base64').toString())).toEqual({ n: 1 });
+    expect(Buffer.from(first.headers['trace-id'], 'base64').toString()).toBe('t1');
+    expect(first.timestamp).toBe('1700000001000');
+    expect(first.invocation_id).toBe(invocationIdForRecord(sub, topic, 0, '1'));
+
+    const byTime = await request(api.http)
+      .get(`/subscriptions/${sub}/records?timestamp=${new Date(1_700_000_003_000).toISOString()}`)
+      .expect(200);
+    expect(byTime.body.records.map((r: { offset: string }) => r.offset)).toEqual(['3', '4']);
+    expect(byTime.body.next_offset).toBeNull();
+    // By default, the last records.
+    const last = await request(api.http).get(`/subscriptions/${sub}/records?limit=1`).expect(200);
+    expect(last.body.records.map((r: { offset: string }) => r.offset)).toEqual(['4']);
+    const bad = await request(api.http)
+      .get(`/subscriptions/${sub}/records?partition=7`)
+      .expect(400);
+    expect(bad.body.message).toContain('has partitions 0');
+  });
+
+  it('replays: a dry run counts the records read again and the invocations already stored', async () => {
+    const { topic, sub } = await topicWithRecords(6);
+    // As if a worker had read everything, and offsets 2 and 3 still had their invocations.
+    const raw = testKafka().admin();
+    await raw.connect();
+    try {
+      await raw.setOffsets({ groupId: sub, topic, partitions: [{ partition: 0, offset: '6' }] });
+    } finally {
+      await raw.disconnect();
+    }
+    for (const offset of ['2', '3']) {
+      await ds.getRepository(InvocationEntity).insert({
+        id: invocationIdForRecord(sub, topic, 0, offset),
+        targetService: 'Cnt',
+        targetHandler: 'run',
+        serviceTy: 'SERVICE',
+        exclusive: false,
+        status: 'completed',
+        invokedBy: 'subscription',
+        subscriptionId: sub,
+        kafkaTopic: topic,
+        kafkaPartition: 0,
+        kafkaOffset: offset,
+      });
+    }
+    const dry = await request(api.http)
+      .post(`/subscriptions/${sub}/reset-offsets`)
+      .send({ to: 'offset', partition: 0, offset: 1, dry_run: true })
+      .expect(200);
+    documented('ResetOffsets', dry.body);
+    expect(dry.body).toMatchObject({
+      applied: false,
+      records_read_again: 5,
+      invocations_existing: 2,
+      new_invocations: 3,
+      records_skipped: 0,
+    });
+    expect(dry.body.partitions).toEqual([
+      {
+        partition: 0,
+        committed_offset: 6,
+        target_offset: 1,
+        end_offset: 6,
+        records_read_again: 5,
+        invocations_existing: 2,
+        records_skipped: 0,
+      },
+    ]);
+
+    const applied = await request(api.http)
+      .post(`/subscriptions/${sub}/reset-offsets`)
+      .send({ to: 'earliest' })
+      .expect(200);
+    expect(applied.body).toMatchObject({ applied: true, records_read_again: 6 });
+    const detail = await request(api.http).get(`/subscriptions/${sub}`).expect(200);
+    expect(detail.body.partitions[0]).toMatchObject({ committed_offset: 0, lag: 6 });
+
+    await request(api.http).patch(`/subscriptions/${sub}/resume`).expect(200);
+    const refused = await request(api.http)
+      .post(`/subscriptions/${sub}/reset-offsets`)
+      .send({ to: 'latest' })
+      .expect(409);
+    expect(refused.body.message).toContain('pause it first');
+    const invalid = await request(api.http)
+      .post(`/subscriptions/${sub}/reset-offsets`)
+      .send({ to: 'offset', offset: 3 })
+      .expect(400);
+    expect(invalid.body.message).toContain("needs 'partition'");
   });
 });

@@ -5,6 +5,9 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { InvocationCountsController, InvocationCountsService } from './invocation-counts';
 import { InvocationInputController } from './invocation-input.controller';
 import { LagHistoryController, LagHistoryService } from './lag-history';
+import { OffsetResetController, OffsetResetService } from './offset-reset';
+import { RecordBrowserController, RecordBrowserService } from './record-browser';
+import { SubscriptionKafka } from './subscription-kafka';
 
 /**
  * The admin API endpoints the web console needs beyond Restate's (docs/console.md); the console's
@@ -15,7 +18,19 @@ import { LagHistoryController, LagHistoryService } from './lag-history';
     TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]),
     SubscriptionsModule,
   ],
-  controllers: [InvocationCountsController, InvocationInputController, LagHistoryController],
-  providers: [InvocationCountsService, LagHistoryService],
+  controllers: [
+    InvocationCountsController,
+    InvocationInputController,
+    LagHistoryController,
+    OffsetResetController,
+    RecordBrowserController,
+  ],
+  providers: [
+    InvocationCountsService,
+    LagHistoryService,
+    OffsetResetService,
+    RecordBrowserService,
+    SubscriptionKafka,
+  ],
 })
 export class ConsoleModule {}

@@ -146,6 +146,18 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
       `/subscriptions/${newId('sub')}/lag-history`,
       '/subscriptions/{id}/lag-history',
     );
+    await call('get', `/subscriptions/${sub}/records`, '/subscriptions/{id}/records');
+    await call('get', `/subscriptions/${sub}/records?limit=0`, '/subscriptions/{id}/records');
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'earliest',
+      dry_run: true,
+    });
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'earliest',
+    });
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'nowhere',
+    });
     await call('post', '/subscriptions', '/subscriptions', { source: 'nope', sink: 'nope' });
 
     // Invocations as the invoker writes them: one completed, one paused.

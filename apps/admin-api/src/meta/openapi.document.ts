@@ -424,6 +424,109 @@ const schemas: Record<string, Json> = {
       },
     },
   },
+  ResetOffsetsRequest: {
+    type: 'object',
+    required: ['to'],
+    properties: {
+      to: { type: 'string', enum: ['earliest', 'latest', 'offset', 'timestamp'] },
+      offset: { type: 'integer', description: "With to: 'offset' (needs partition)" },
+      timestamp: {
+        type: 'string',
+        description: "With to: 'timestamp': ISO 8601 or Unix milliseconds",
+      },
+      partition: { type: 'integer', description: 'One partition; all when absent' },
+      dry_run: { type: 'boolean', description: 'Only say what would happen' },
+    },
+  },
+  ResetOffsets: {
+    type: 'object',
+    required: [
+      'subscription_id',
+      'group_id',
+      'topic',
+      'applied',
+      'records_read_again',
+      'invocations_existing',
+      'new_invocations',
+      'records_skipped',
+      'partitions',
+    ],
+    properties: {
+      subscription_id: { type: 'string' },
+      group_id: { type: 'string' },
+      topic: { type: 'string' },
+      applied: { type: 'boolean' },
+      records_read_again: { type: 'integer' },
+      invocations_existing: {
+        type: 'integer',
+        description: 'Records read again whose invocation is still stored: not run again',
+      },
+      new_invocations: { type: 'integer' },
+      records_skipped: { type: 'integer' },
+      partitions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'partition',
+            'committed_offset',
+            'target_offset',
+            'end_offset',
+            'records_read_again',
+            'invocations_existing',
+            'records_skipped',
+          ],
+          properties: {
+            partition: { type: 'integer' },
+            committed_offset: { type: 'integer', nullable: true },
+            target_offset: { type: 'integer' },
+            end_offset: { type: 'integer' },
+            records_read_again: { type: 'integer' },
+            invocations_existing: { type: 'integer' },
+            records_skipped: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
+  RecordPage: {
+    type: 'object',
+    required: ['topic', 'partition', 'low_offset', 'high_offset', 'records', 'next_offset'],
+    properties: {
+      topic: { type: 'string' },
+      partition: { type: 'integer' },
+      low_offset: { type: 'string' },
+      high_offset: { type: 'string' },
+      next_offset: nullableString,
+      records: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'partition',
+            'offset',
+            'timestamp',
+            'key',
+            'value',
+            'headers',
+            'invocation_id',
+          ],
+          properties: {
+            partition: { type: 'integer' },
+            offset: { type: 'string' },
+            timestamp: { type: 'string', description: 'Unix milliseconds' },
+            key: { ...nullableString, description: 'base64' },
+            value: { ...nullableString, description: 'base64' },
+            headers: { ...stringMap, description: 'values base64' },
+            invocation_id: {
+              type: 'string',
+              description: 'The invocation this record becomes (derived from the record)',
+            },
+          },
+        },
+      },
+    },
+  },
 };
 
 export const ADMIN_OPENAPI_DOCUMENT = {
@@ -858,6 +961,45 @@ export const ADMIN_OPENAPI_DOCUMENT = {
           '200': json('Samples, oldest first', ref('LagHistory')),
           '400': error('Malformed id'),
           '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/reset-offsets': {
+      post: {
+        tags: ['console'],
+        summary:
+          "Move the subscription's consumer group (replay or skip); dry_run says how many records are read again",
+        parameters: [subscriptionId],
+        requestBody: body(ref('ResetOffsetsRequest')),
+        responses: {
+          '200': json('What moves (applied: false on a dry run)', ref('ResetOffsets')),
+          '400': badRequest,
+          '404': notFound,
+          '409': error(
+            'The subscription is active, its group has members, or its topic is missing',
+          ),
+          '502': error('Kafka failed'),
+        },
+      },
+    },
+    '/subscriptions/{id}/records': {
+      get: {
+        tags: ['console'],
+        summary:
+          "A page of the subscription's topic, one partition, each record with its invocation id",
+        parameters: [
+          subscriptionId,
+          queryParam('partition', 'Partition (default 0)', { type: 'integer' }),
+          queryParam('offset', 'First offset (default: the last records)', { type: 'integer' }),
+          queryParam('timestamp', 'Instead of offset: the first record at or after this time'),
+          queryParam('limit', 'Records, 1 to 100 (default 20)', { type: 'integer' }),
+        ],
+        responses: {
+          '200': json('Records', ref('RecordPage')),
+          '400': badRequest,
+          '404': notFound,
+          '409': error('The topic is missing'),
+          '502': error('Kafka failed'),
         },
       },
     },
