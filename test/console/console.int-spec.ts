@@ -191,6 +191,44 @@ describe('web console in Chromium', () => {
     expect(headers).toContain('trace-2');
   });
 
+  it('record <-> invocation: the record of an invocation, and the invocation of a record', async () => {
+    const [inv] = (await invocationsOf(echoSub)).filter(
+      (i) => i.kafkaKey?.toString() === 'order-1',
+    );
+    await page.goto(`${pipeline.adminUrl}/ui/invocations/${inv.id}`);
+    await page.getByRole('link', { name: 'its record' }).click();
+    const row = page.getByTestId(`record-${inv.kafkaOffset}`);
+    await row.waitFor();
+    expect(await row.getByRole('link').textContent()).toBe(inv.id);
+    await row.getByRole('button').click();
+    await waitFor(
+      async () => (await page.getByTestId('record-value').textContent())?.includes('"order": 1'),
+      'the record value, pretty JSON',
+    );
+    await page.getByText('trace-1').waitFor();
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: /Invocation/ }).waitFor();
+    expect(page.url()).toContain(`/ui/invocations/${inv.id}`);
+  });
+
+  it('replay: the preview counts the records read again, then the offsets move', async () => {
+    await page.goto(`${pipeline.adminUrl}/ui/subscriptions/${echoSub}`);
+    await page.getByRole('combobox', { name: 'Reset to' }).selectOption('earliest');
+    await page.getByRole('button', { name: 'Preview…' }).click();
+    await waitFor(
+      async () =>
+        (await page.getByTestId('replay-plan').textContent()) ===
+        '4 records will be read again. 0 of them become new invocations (their ids are new); 4 still have their invocation and are not run again.',
+      'the replay preview',
+    );
+    await page.getByRole('button', { name: 'Yes, move the offsets' }).click();
+    await page.getByText(/^Offsets moved/).waitFor();
+    const detail = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
+    expect(
+      detail.body.partitions.map((p: { committed_offset: number }) => p.committed_offset),
+    ).toEqual([0, 0]);
+  });
+
   it('shows the API error when a call fails', async () => {
     const unknown = 'inv_1gdJBtdVEcM942bjcDmb1c1khoaJe11Hbz';
     await page.goto(`${pipeline.adminUrl}/ui/invocations/${unknown}`);

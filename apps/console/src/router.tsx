@@ -5,6 +5,7 @@ import { InvocationPage } from './pages/Invocation';
 import { InvocationsPage } from './pages/Invocations';
 import { parseInvocationSearch } from './lib/filters';
 import { OverviewPage } from './pages/Overview';
+import { parseRecordSearch, RecordsPage } from './pages/Records';
 import { SubscriptionPage } from './pages/Subscription';
 
 function Layout() {
@@ -52,6 +53,13 @@ export const subscriptionRoute = createRoute({
   component: SubscriptionPage,
 });
 
+export const recordsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/subscriptions/$id/records',
+  validateSearch: parseRecordSearch,
+  component: RecordsPage,
+});
+
 export const invocationsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/invocations',
@@ -75,6 +83,7 @@ export const router = createRouter({
   routeTree: rootRoute.addChildren([
     overviewRoute,
     subscriptionRoute,
+    recordsRoute,
     invocationsRoute,
     invocationRoute,
     deploymentsRoute,

@@ -4,6 +4,7 @@ import { asUtf8, decodeBytes, splitHeaders, toHex } from './decode';
 import { invocationQuery, isUnfiltered, parseInvocationSearch, parseStatuses } from './filters';
 import { maskedKeys, relativeTime, timeline, totalLag } from './format';
 import { ratesOf } from './history';
+import { decodeHeaders, replaySentence, ResetPlan } from './records';
 import type { Invocation, InvocationPage } from './types';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -196,5 +197,36 @@ describe('runBulk', () => {
       concurrency: 1,
     });
     expect(result.processed).toBe(1);
+  });
+});
+
+describe('records', () => {
+  const plan = (over: Partial<ResetPlan>): ResetPlan => ({
+    applied: false,
+    records_read_again: 0,
+    invocations_existing: 0,
+    new_invocations: 0,
+    records_skipped: 0,
+    group_id: 'g',
+    partitions: [],
+    ...over,
+  });
+
+  it('says how many records are read again and which become new invocations', () => {
+    expect(
+      replaySentence(plan({ records_read_again: 5, invocations_existing: 2, new_invocations: 3 })),
+    ).toBe(
+      '5 records will be read again. 3 of them become new invocations (their ids are new); 2 still have their invocation and are not run again.',
+    );
+    expect(replaySentence(plan({ records_skipped: 1 }))).toBe(
+      'No record will be read again. 1 record will be skipped (never invoked).',
+    );
+  });
+
+  it('shows header values as text, or hex when they are not text', () => {
+    expect(decodeHeaders({ a: btoa('hello'), b: btoa('\u0000\u00ff') })).toEqual([
+      ['a', 'hello'],
+      ['b', '00000000  00 ff'],
+    ]);
   });
 });

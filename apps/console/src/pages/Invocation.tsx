@@ -79,12 +79,23 @@ export function InvocationPage() {
             [
               'record',
               i.kafka ? (
-                <code key="r">
-                  {i.kafka.topic} partition {i.kafka.partition} offset {i.kafka.offset}
-                  {i.kafka.timestamp
-                    ? ` at ${new Date(Number(i.kafka.timestamp)).toISOString()}`
-                    : ''}
-                </code>
+                <span key="r">
+                  <code>
+                    {i.kafka.topic} partition {i.kafka.partition} offset {i.kafka.offset}
+                    {i.kafka.timestamp
+                      ? ` at ${new Date(Number(i.kafka.timestamp)).toISOString()}`
+                      : ''}
+                  </code>{' '}
+                  {i.invoked_by_subscription_id ? (
+                    <Link
+                      to="/subscriptions/$id/records"
+                      params={{ id: i.invoked_by_subscription_id }}
+                      search={{ partition: i.kafka.partition, offset: Number(i.kafka.offset) }}
+                    >
+                      its record
+                    </Link>
+                  ) : null}
+                </span>
               ) : null,
             ],
             [

@@ -6,6 +6,7 @@ import { Empty, ErrorBox, Fields, Loading, Outcome, Section, StatusBadge } from 
 import { api } from '../lib/api';
 import { maskedKeys, MASK, relativeTime, totalLag } from '../lib/format';
 import type { LagSample } from '../lib/history';
+import { replaySentence, ResetPlan } from '../lib/records';
 import type { Subscription, SubscriptionDetail } from '../lib/types';
 
 const route = getRouteApi('/subscriptions/$id');
@@ -92,6 +93,9 @@ export function SubscriptionPage() {
         </button>
         <Link to="/invocations" search={{ subscription_id: s.id }} className="button">
           Its invocations
+        </Link>
+        <Link to="/subscriptions/$id/records" params={{ id: s.id }} search={{}} className="button">
+          Browse records
         </Link>
         {confirmDelete ? (
           <span className="confirm" role="group" aria-label="Confirm delete">
@@ -228,6 +232,8 @@ export function SubscriptionPage() {
         )}
       </Section>
 
+      <ReplaySection id={s.id} paused={s.status === 'paused'} />
+
       <Section title="Lag and rates" id="history">
         {history.isPending ? (
           <Loading what="the lag history" />
@@ -243,5 +249,157 @@ export function SubscriptionPage() {
         )}
       </Section>
     </>
+  );
+}
+
+type ResetTo = 'earliest' | 'latest' | 'offset' | 'timestamp';
+
+/**
+ * Replay (or skip): moves the group's offsets after a dry run that says how many records are read
+ * again and how many become new invocations. Kafka moves a group only without members, so it
+ * applies only while the subscription is paused.
+ */
+function ReplaySection({ id, paused }: { id: string; paused: boolean }) {
+  const client = useQueryClient();
+  const [to, setTo] = useState<ResetTo>('earliest');
+  const [partition, setPartition] = useState('');
+  const [offset, setOffset] = useState('');
+  const [time, setTime] = useState('');
+  const [plan, setPlan] = useState<ResetPlan | null>(null);
+  const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | null>(null);
+
+  const request = (dryRun: boolean) => {
+    const body: Record<string, unknown> = { to, dry_run: dryRun };
+    if (partition !== '') body.partition = Number(partition);
+    if (to === 'offset') body.offset = Number(offset);
+    if (to === 'timestamp') body.timestamp = time ? new Date(time).toISOString() : '';
+    return api<ResetPlan>(`/subscriptions/${id}/reset-offsets`, { method: 'POST', body });
+  };
+  const preview = useMutation({
+    mutationFn: () => request(true),
+    onSuccess: (p) => {
+      setPlan(p);
+      setOutcome(null);
+    },
+    onError: (err) => setOutcome({ ok: false, message: err.message }),
+  });
+  const apply = useMutation({
+    mutationFn: () => request(false),
+    onSuccess: async (p) => {
+      setPlan(null);
+      setOutcome({
+        ok: true,
+        message: `Offsets moved. ${replaySentence(p)} Resume the subscription to read.`,
+      });
+      await client.invalidateQueries({ queryKey: ['subscription', id] });
+    },
+    onError: (err) => setOutcome({ ok: false, message: err.message }),
+  });
+  const changed = () => setPlan(null);
+
+  return (
+    <Section title="Replay or skip: reset the group's offsets" id="replay">
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          preview.mutate();
+        }}
+      >
+        <label>
+          To
+          <select
+            aria-label="Reset to"
+            value={to}
+            onChange={(e) => {
+              setTo(e.target.value as ResetTo);
+              changed();
+            }}
+          >
+            <option value="earliest">the start (earliest)</option>
+            <option value="latest">the end (latest)</option>
+            <option value="offset">an offset</option>
+            <option value="timestamp">a time</option>
+          </select>
+        </label>
+        <label>
+          Partition {to === 'offset' ? '' : '(all when empty)'}
+          <input
+            value={partition}
+            onChange={(e) => (setPartition(e.target.value), changed())}
+            size={4}
+          />
+        </label>
+        {to === 'offset' ? (
+          <label>
+            Offset
+            <input value={offset} onChange={(e) => (setOffset(e.target.value), changed())} />
+          </label>
+        ) : null}
+        {to === 'timestamp' ? (
+          <label>
+            Time
+            <input
+              type="datetime-local"
+              step="1"
+              value={time}
+              onChange={(e) => (setTime(e.target.value), changed())}
+            />
+          </label>
+        ) : null}
+        <div className="form-actions">
+          <button type="submit" disabled={preview.isPending}>
+            Preview…
+          </button>
+        </div>
+      </form>
+      {plan ? (
+        <div className="confirm" role="group" aria-label="Confirm reset">
+          <p data-testid="replay-plan">{replaySentence(plan)}</p>
+          <table>
+            <thead>
+              <tr>
+                <th className="num">Partition</th>
+                <th className="num">Now at</th>
+                <th className="num">Moves to</th>
+                <th className="num">Read again</th>
+                <th className="num">Still stored</th>
+                <th className="num">Skipped</th>
+              </tr>
+            </thead>
+            <tbody>
+              {plan.partitions.map((p) => (
+                <tr key={p.partition}>
+                  <td className="num">{p.partition}</td>
+                  <td className="num">{p.committed_offset ?? '—'}</td>
+                  <td className="num">{p.target_offset}</td>
+                  <td className="num">{p.records_read_again}</td>
+                  <td className="num">{p.invocations_existing}</td>
+                  <td className="num">{p.records_skipped}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {paused ? (
+            <button
+              type="button"
+              className="danger"
+              onClick={() => apply.mutate()}
+              disabled={apply.isPending}
+            >
+              Yes, move the offsets
+            </button>
+          ) : (
+            <p className="muted">
+              Pause the subscription first: Kafka moves a group only while no worker is in it.
+            </p>
+          )}
+          <button type="button" onClick={() => setPlan(null)}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {outcome ? <Outcome {...outcome} /> : null}
+    </Section>
   );
 }
