@@ -295,4 +295,49 @@ describe('console endpoints (real Postgres and Kafka)', () => {
       .expect(400);
     expect(invalid.body.message).toContain("needs 'partition'");
   });
+
+  it("views and edits a key's state, with Restate's optimistic version check", async () => {
+    await registerService(ds, 'StateObj', 'VIRTUAL_OBJECT', { add: 'EXCLUSIVE' });
+    const url = '/services/StateObj/state';
+    await request(api.http)
+      .post(url)
+      .send({ object_key: 'bob', new_state: { count: [...Buffer.from('1')], name: [98] } })
+      .expect(202);
+    const keys = await request(api.http).get(url).expect(200);
+    expect(keys.body).toEqual({
+      service: 'StateObj',
+      keys: [{ key: 'bob', entries: 2 }],
+      next_after: null,
+    });
+    const state = await request(api.http).get(`${url}/bob`).expect(200);
+    documented('ObjectState', state.body);
+    expect(state.body.entries).toEqual([
+      { name: 'count', value: Buffer.from('1').toString('base64') },
+      { name: 'name', value: Buffer.from('b').toString('base64') },
+    ]);
+
+    const change = { object_key: 'bob', version: state.body.version, new_state: { count: [50] } };
+    await request(api.http).post(url).send(change).expect(202);
+    // The same version again: the state has changed since.
+    const stale = await request(api.http).post(url).send(change).expect(409);
+    expect(stale.body.message).toContain('has changed since version');
+    const after = await request(api.http).get(`${url}/bob`).expect(200);
+    expect(after.body.entries).toEqual([
+      { name: 'count', value: Buffer.from('2').toString('base64') },
+    ]);
+
+    // Not while an invocation of the key runs: its completion would overwrite the change.
+    const running = await insert(null, 'running');
+    await ds.query(
+      `UPDATE invocations SET target_service = 'StateObj', target_key = 'bob', "exclusive" = true WHERE id = $1`,
+      [running],
+    );
+    const busy = await request(api.http)
+      .post(url)
+      .send({ object_key: 'bob', new_state: {} })
+      .expect(409);
+    expect(busy.body.message).toContain(`Invocation '${running}'`);
+    const notKeyed = await request(api.http).get('/services/Cnt/state').expect(400);
+    expect(notKeyed.body.message).toContain('only virtual objects and workflows have state');
+  });
 });

@@ -5,6 +5,7 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { InvocationCountsController, InvocationCountsService } from './invocation-counts';
 import { InvocationInputController } from './invocation-input.controller';
 import { LagHistoryController, LagHistoryService } from './lag-history';
+import { ObjectStateController, ObjectStateService } from './object-state';
 import { OffsetResetController, OffsetResetService } from './offset-reset';
 import { RecordBrowserController, RecordBrowserService } from './record-browser';
 import { SubscriptionKafka } from './subscription-kafka';
@@ -24,6 +25,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     LagHistoryController,
     OffsetResetController,
     RecordBrowserController,
+    ObjectStateController,
   ],
   providers: [
     InvocationCountsService,
@@ -31,6 +33,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     OffsetResetService,
     RecordBrowserService,
     SubscriptionKafka,
+    ObjectStateService,
   ],
 })
 export class ConsoleModule {}

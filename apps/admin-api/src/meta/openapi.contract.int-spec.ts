@@ -113,6 +113,18 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
       '/services/{service}/handlers/{handler}',
     );
     await call('get', '/services/Nope', '/services/{service}');
+    await call('post', '/services/DocCounter/state', '/services/{service}/state', {
+      object_key: 'k',
+      new_state: { count: [49] },
+    });
+    await call('get', '/services/DocCounter/state', '/services/{service}/state');
+    await call('get', '/services/DocCounter/state/k', '/services/{service}/state/{key}');
+    await call('get', '/services/DocGreeter/state/k', '/services/{service}/state/{key}');
+    await call('post', '/services/DocCounter/state', '/services/{service}/state', {
+      object_key: 'k',
+      version: 'stale',
+      new_state: {},
+    });
 
     const cluster = uniqueName('doc-cluster');
     await call('post', '/kafka-clusters', '/kafka-clusters', {

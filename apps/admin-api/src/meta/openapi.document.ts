@@ -527,6 +527,54 @@ const schemas: Record<string, Json> = {
       },
     },
   },
+  ObjectState: {
+    type: 'object',
+    required: ['service', 'key', 'version', 'entries'],
+    properties: {
+      service: { type: 'string' },
+      key: { type: 'string' },
+      version: { type: 'string', description: "Restate's state version, for POST .../state" },
+      entries: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'value'],
+          properties: {
+            name: { type: 'string' },
+            value: { type: 'string', description: 'base64' },
+          },
+        },
+      },
+    },
+  },
+  StateKeys: {
+    type: 'object',
+    required: ['service', 'keys', 'next_after'],
+    properties: {
+      service: { type: 'string' },
+      keys: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'entries'],
+          properties: { key: { type: 'string' }, entries: { type: 'integer' } },
+        },
+      },
+      next_after: nullableString,
+    },
+  },
+  ModifyServiceStateRequest: {
+    type: 'object',
+    required: ['object_key', 'new_state'],
+    properties: {
+      object_key: { type: 'string' },
+      version: { ...nullableString, description: 'Apply only if the state still has this version' },
+      new_state: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'integer' } },
+      },
+    },
+  },
 };
 
 export const ADMIN_OPENAPI_DOCUMENT = {
@@ -1000,6 +1048,42 @@ export const ADMIN_OPENAPI_DOCUMENT = {
           '404': notFound,
           '409': error('The topic is missing'),
           '502': error('Kafka failed'),
+        },
+      },
+    },
+    '/services/{service}/state': {
+      get: {
+        tags: ['console'],
+        summary: 'Keys of a virtual object or workflow with state, in key order, paged',
+        parameters: [serviceName, queryParam('after', 'next_after of the previous page')],
+        responses: {
+          '200': json('Keys', ref('StateKeys')),
+          '400': error('Not a virtual object or workflow'),
+          '404': notFound,
+        },
+      },
+      post: {
+        tags: ['services'],
+        summary: "Replace a key's state (Restate's), if still at version when given",
+        parameters: [serviceName],
+        requestBody: body(ref('ModifyServiceStateRequest')),
+        responses: {
+          '202': { description: 'Replaced' },
+          '400': badRequest,
+          '404': notFound,
+          '409': error('The state changed since version, or an invocation of the key is running'),
+        },
+      },
+    },
+    '/services/{service}/state/{key}': {
+      get: {
+        tags: ['console'],
+        summary: "A key's state entries and version",
+        parameters: [serviceName, pathParam('key', 'Object or workflow key', 'bob')],
+        responses: {
+          '200': json('State', ref('ObjectState')),
+          '400': error('Not a virtual object or workflow'),
+          '404': notFound,
         },
       },
     },
