@@ -45,6 +45,7 @@ describe('web console in Chromium', () => {
     browser = await launchBrowser();
     endpoint = await t.serve({
       services: [
+        t.object({ name: 'ConsoleCounter', handlers: { add: async () => 1 } }),
         t.service({
           name: 'ConsoleDemo',
           handlers: {
@@ -227,6 +228,34 @@ describe('web console in Chromium', () => {
     expect(
       detail.body.partitions.map((p: { committed_offset: number }) => p.committed_offset),
     ).toEqual([0, 0]);
+  });
+
+  it("state: a key's entries, edited with the version check", async () => {
+    const seeded = await pipeline.admin('POST', '/services/ConsoleCounter/state', {
+      object_key: 'alice',
+      new_state: { count: [...Buffer.from('41')] },
+    });
+    expect(seeded.status).toBe(202);
+    await page.goto(`${pipeline.adminUrl}/ui/state?service=ConsoleCounter`);
+    await page.getByRole('link', { name: 'alice' }).click();
+    await waitFor(
+      async () => (await page.getByTestId('state-entries').textContent())?.includes('41'),
+      'the entry count = 41',
+    );
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('State entries').fill('{"count": "42", "note": "set by hand"}');
+    await page.getByRole('button', { name: 'Save state' }).click();
+    await page.getByText('State saved.').waitFor();
+    const after = await pipeline.admin('GET', '/services/ConsoleCounter/state/alice');
+    expect(
+      after.body.entries.map((e: { name: string; value: string }) => [
+        e.name,
+        Buffer.from(e.value, 'base64').toString(),
+      ]),
+    ).toEqual([
+      ['count', '42'],
+      ['note', 'set by hand'],
+    ]);
   });
 
   it('shows the API error when a call fails', async () => {

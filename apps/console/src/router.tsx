@@ -6,6 +6,7 @@ import { InvocationsPage } from './pages/Invocations';
 import { parseInvocationSearch } from './lib/filters';
 import { OverviewPage } from './pages/Overview';
 import { parseRecordSearch, RecordsPage } from './pages/Records';
+import { parseStateSearch, StatePage } from './pages/State';
 import { SubscriptionPage } from './pages/Subscription';
 
 function Layout() {
@@ -20,6 +21,7 @@ function Layout() {
             Overview
           </Link>
           <Link to="/invocations">Invocations</Link>
+          <Link to="/state">State</Link>
           <Link to="/deployments">Deployments &amp; clusters</Link>
         </nav>
         <SignOut />
@@ -73,6 +75,13 @@ export const invocationRoute = createRoute({
   component: InvocationPage,
 });
 
+export const stateRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/state',
+  validateSearch: parseStateSearch,
+  component: StatePage,
+});
+
 export const deploymentsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/deployments',
@@ -86,6 +95,7 @@ export const router = createRouter({
     recordsRoute,
     invocationsRoute,
     invocationRoute,
+    stateRoute,
     deploymentsRoute,
   ]),
   basepath: '/ui',

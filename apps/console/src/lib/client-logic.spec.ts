@@ -5,6 +5,7 @@ import { invocationQuery, isUnfiltered, parseInvocationSearch, parseStatuses } f
 import { maskedKeys, relativeTime, timeline, totalLag } from './format';
 import { ratesOf } from './history';
 import { decodeHeaders, replaySentence, ResetPlan } from './records';
+import { newStateFromText, stateAsText } from './state';
 import type { Invocation, InvocationPage } from './types';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -228,5 +229,29 @@ describe('records', () => {
       ['a', 'hello'],
       ['b', '00000000  00 ff'],
     ]);
+  });
+});
+
+describe('state editor', () => {
+  const state = (entries: [string, string][]) => ({
+    service: 'S',
+    key: 'k',
+    version: 'v',
+    entries: entries.map(([name, value]) => ({ name, value })),
+  });
+
+  it('edits text values as a JSON object and encodes them back as UTF-8 bytes', () => {
+    expect(stateAsText(state([['count', btoa('41')]]))).toBe('{\n  "count": "41"\n}');
+    expect(newStateFromText('{"count": "42", "é": "ü"}')).toEqual({
+      count: [52, 50],
+      é: [195, 188],
+    });
+  });
+
+  it('refuses binary values and anything but an object of text values', () => {
+    expect(stateAsText(state([['blob', btoa('\u0000\u00ff')]]))).toBeNull();
+    expect(() => newStateFromText('[1]')).toThrow('must be a JSON object');
+    expect(() => newStateFromText('{"n": 1}')).toThrow("Entry 'n' must be text");
+    expect(() => newStateFromText('{')).toThrow('not valid JSON');
   });
 });
