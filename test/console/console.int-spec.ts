@@ -1,4 +1,5 @@
 import * as t from '@tributary/sdk';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { InvocationEntity } from '../../libs/shared/src/database/entities';
 import { KafkajsAdmin, KafkajsProducer } from '../../libs/shared/src/kafka/kafkajs.client';
@@ -13,6 +14,16 @@ import { Pipeline } from '../support/pipeline';
  * the API has, and the actions change what the API then reports.
  */
 jest.setTimeout(120_000);
+
+/**
+ * With CONSOLE_SCREENSHOTS=<dir>, each page is also saved there as a PNG (docs/console/ holds
+ * the ones the README shows: `CONSOLE_SCREENSHOTS=docs/console npx jest test/console`).
+ */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.CONSOLE_SCREENSHOTS;
+  if (!dir) return;
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
 
 describe('web console in Chromium', () => {
   const kafka = testKafka();
@@ -96,7 +107,7 @@ describe('web console in Chromium', () => {
       60_000,
       200,
     );
-    page = await browser.newPage();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   });
 
   afterAll(async () => {
@@ -134,6 +145,7 @@ describe('web console in Chromium', () => {
     );
     expect(await page.getByTestId('count-paused').textContent()).toMatch(/^3/);
     await page.getByText(endpoint.url).waitFor();
+    await shot(page, 'overview');
   });
 
   it('subscription: partitions with their worker, the lag chart; pause takes effect', async () => {
@@ -143,6 +155,7 @@ describe('web console in Chromium', () => {
     expect(await page.getByTestId('partition-0').textContent()).toContain('worker-0');
     // Sampled every 5 s while watched: the chart appears with the second sample.
     await page.getByTestId('lag-chart').waitFor({ timeout: 30_000 });
+    await shot(page, 'subscription');
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByText('Subscription paused.').waitFor();
     const after = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
@@ -161,6 +174,7 @@ describe('web console in Chromium', () => {
       async () => (await page.getByTestId('bulk-count').textContent())?.startsWith('3 invocations'),
       'the count of 3',
     );
+    await shot(page, 'invocations-bulk');
     await page.getByRole('button', { name: 'Yes, kill 3' }).click();
     await waitFor(
       async () => (await page.getByTestId('bulk-progress').textContent())?.includes('Done: 3 of 3'),
@@ -187,6 +201,7 @@ describe('web console in Chromium', () => {
       async () => (await page.getByTestId('payload-output').textContent())?.includes('"echoed"'),
       'the output',
     );
+    await shot(page, 'invocation');
     const headers = await page.getByRole('region', { name: 'Headers' }).textContent();
     expect(headers).toContain('kafka.topic');
     expect(headers).toContain('trace-2');
@@ -207,6 +222,7 @@ describe('web console in Chromium', () => {
       'the record value, pretty JSON',
     );
     await page.getByText('trace-1').waitFor();
+    await shot(page, 'records');
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: /Invocation/ }).waitFor();
     expect(page.url()).toContain(`/ui/invocations/${inv.id}`);
@@ -222,6 +238,7 @@ describe('web console in Chromium', () => {
         '4 records will be read again. 0 of them become new invocations (their ids are new); 4 still have their invocation and are not run again.',
       'the replay preview',
     );
+    await shot(page, 'replay');
     await page.getByRole('button', { name: 'Yes, move the offsets' }).click();
     await page.getByText(/^Offsets moved/).waitFor();
     const detail = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
@@ -246,6 +263,7 @@ describe('web console in Chromium', () => {
     await page.getByLabel('State entries').fill('{"count": "42", "note": "set by hand"}');
     await page.getByRole('button', { name: 'Save state' }).click();
     await page.getByText('State saved.').waitFor();
+    await shot(page, 'state');
     const after = await pipeline.admin('GET', '/services/ConsoleCounter/state/alice');
     expect(
       after.body.entries.map((e: { name: string; value: string }) => [
@@ -290,6 +308,8 @@ describe('web console token prompt', () => {
     const page = await browser.newPage();
     await page.goto(`${url}/ui/`);
     const field = page.getByLabel('Admin token');
+    await field.waitFor();
+    await shot(page, 'token');
     await field.fill('wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(/Invalid bearer token/).waitFor();
