@@ -340,4 +340,47 @@ describe('console endpoints (real Postgres and Kafka)', () => {
     const notKeyed = await request(api.http).get('/services/Cnt/state').expect(400);
     expect(notKeyed.body.message).toContain('only virtual objects and workflows have state');
   });
+
+  it("lists a subscription's dead letters, newest first, paged, with why", async () => {
+    const created = await request(api.http)
+      .post('/subscriptions')
+      .send({
+        source: `kafka://local/${uniqueName('dl')}`,
+        sink: 'service://Cnt/run',
+        options: { 'tributary.dead-letter-topic': 'console-dlq' },
+      })
+      .expect(201);
+    const sub = created.body.id as string;
+    const failed = (at: number) =>
+      insert(sub, 'completed', {
+        completionResult: 'failure',
+        completedAt: new Date(Date.now() - at * 1000),
+      });
+    const ids = [];
+    for (let i = 0; i < 52; i++) ids.push(await failed(i));
+    await insert(sub, 'completed', { completionResult: 'success', completedAt: new Date() });
+    await ds.query(
+      `UPDATE invocations SET dead_letter_topic = 'console-dlq', completion_failure = 'boom',
+              last_failure_code = 500 WHERE subscription_id = $1`,
+      [sub],
+    );
+    const first = await request(api.http).get(`/subscriptions/${sub}/dead-letters`).expect(200);
+    documented('DeadLetterPage', first.body);
+    expect(first.body.total).toBe(52);
+    expect(first.body.dead_letters).toHaveLength(50);
+    expect(first.body.dead_letters[0]).toMatchObject({
+      invocation_id: ids[0],
+      failure: 'boom',
+      error_code: 500,
+      dead_letter_topic: 'console-dlq',
+      dead_lettered_at: null,
+    });
+    const second = await request(api.http)
+      .get(`/subscriptions/${sub}/dead-letters?cursor=${first.body.next_cursor}`)
+      .expect(200);
+    expect(second.body.dead_letters.map((d: { invocation_id: string }) => d.invocation_id)).toEqual(
+      ids.slice(50),
+    );
+    expect(second.body.next_cursor).toBeNull();
+  });
 });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
+import { DeadLetterController, DeadLetterService } from './dead-letters';
 import { InvocationCountsController, InvocationCountsService } from './invocation-counts';
 import { InvocationInputController } from './invocation-input.controller';
 import { LagHistoryController, LagHistoryService } from './lag-history';
@@ -26,6 +27,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     OffsetResetController,
     RecordBrowserController,
     ObjectStateController,
+    DeadLetterController,
   ],
   providers: [
     InvocationCountsService,
@@ -34,6 +36,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     RecordBrowserService,
     SubscriptionKafka,
     ObjectStateService,
+    DeadLetterService,
   ],
 })
 export class ConsoleModule {}

@@ -158,6 +158,12 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
       `/subscriptions/${newId('sub')}/lag-history`,
       '/subscriptions/{id}/lag-history',
     );
+    await call('get', `/subscriptions/${sub}/dead-letters`, '/subscriptions/{id}/dead-letters');
+    await call(
+      'get',
+      `/subscriptions/${sub}/dead-letters?cursor=nope`,
+      '/subscriptions/{id}/dead-letters',
+    );
     await call('get', `/subscriptions/${sub}/records`, '/subscriptions/{id}/records');
     await call('get', `/subscriptions/${sub}/records?limit=0`, '/subscriptions/{id}/records');
     await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {

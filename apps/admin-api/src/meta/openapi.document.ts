@@ -575,6 +575,52 @@ const schemas: Record<string, Json> = {
       },
     },
   },
+  DeadLetterPage: {
+    type: 'object',
+    required: ['subscription_id', 'total', 'dead_letters', 'next_cursor'],
+    properties: {
+      subscription_id: { type: 'string' },
+      total: { type: 'integer' },
+      next_cursor: nullableString,
+      dead_letters: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'invocation_id',
+            'target',
+            'failure',
+            'error_code',
+            'retry_count',
+            'completed_at',
+            'dead_lettered_at',
+            'dead_letter_topic',
+            'kafka',
+          ],
+          properties: {
+            invocation_id: { type: 'string' },
+            target: { type: 'string' },
+            failure: nullableString,
+            error_code: { type: 'integer', nullable: true },
+            retry_count: { type: 'integer' },
+            completed_at: nullableString,
+            dead_lettered_at: { ...nullableString, description: 'null while not yet written' },
+            dead_letter_topic: { type: 'string' },
+            kafka: {
+              type: 'object',
+              nullable: true,
+              required: ['topic', 'partition', 'offset'],
+              properties: {
+                topic: { type: 'string' },
+                partition: { type: 'integer' },
+                offset: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
 };
 
 export const ADMIN_OPENAPI_DOCUMENT = {
@@ -1083,6 +1129,19 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         responses: {
           '200': json('State', ref('ObjectState')),
           '400': error('Not a virtual object or workflow'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/dead-letters': {
+      get: {
+        tags: ['console'],
+        summary:
+          'Invocations of the subscription that failed into its dead-letter topic, newest first, with why',
+        parameters: [subscriptionId, queryParam('cursor', 'next_cursor of the previous page')],
+        responses: {
+          '200': json('Dead letters', ref('DeadLetterPage')),
+          '400': badRequest,
           '404': notFound,
         },
       },
