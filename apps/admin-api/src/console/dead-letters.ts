@@ -50,7 +50,8 @@ const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 function decodeCursor(value: unknown): [string, string] | null {
   if (value === undefined) return null;
   try {
-    const parsed = JSON.parse(Buffer.from(String(value), 'base64url').toString()) as unknown;
+    if (typeof value !== 'string') throw new Error('not text');
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString()) as unknown;
     if (
       Array.isArray(parsed) &&
       typeof parsed[0] === 'string' &&
