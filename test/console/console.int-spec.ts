@@ -35,6 +35,7 @@ describe('web console in Chromium', () => {
   let page: Page;
   let echoSub: string;
   let failSub: string;
+  let dlqSub: string;
 
   const subscribe = async (sink: string, options: Record<string, string> = {}) => {
     const topic = uniqueName('console');
@@ -81,6 +82,15 @@ describe('web console in Chromium', () => {
       'tributary.on-max-attempts': 'pause',
     });
     failSub = fail.sub;
+    const dlq = await subscribe('service://ConsoleDemo/fail', {
+      'tributary.max-attempts': '1',
+      'tributary.dead-letter-topic': uniqueName('console-dlq'),
+    });
+    dlqSub = dlq.sub;
+    await producer.send(
+      dlq.topic,
+      [0, 1].map((n) => ({ key: `dead-${n}`, value: JSON.stringify({ dead: n }) })),
+    );
     await producer.send(
       echo.topic,
       [0, 1, 2, 3].map((n) => ({
@@ -95,15 +105,21 @@ describe('web console in Chromium', () => {
     );
     await waitFor(
       async () => {
-        const [a, b] = await Promise.all([invocationsOf(echoSub), invocationsOf(failSub)]);
+        const [a, b, c] = await Promise.all([
+          invocationsOf(echoSub),
+          invocationsOf(failSub),
+          invocationsOf(dlqSub),
+        ]);
         return (
           a.length === 4 &&
           a.every((i) => i.status === 'completed') &&
           b.length === 3 &&
-          b.every((i) => i.status === 'paused')
+          b.every((i) => i.status === 'paused') &&
+          c.length === 2 &&
+          c.every((i) => i.deadLetteredAt !== null)
         );
       },
-      `4 completed and 3 paused invocations\n${pipeline.outputs()}`,
+      `4 completed, 3 paused and 2 dead-lettered invocations\n${pipeline.outputs()}`,
       60_000,
       200,
     );
@@ -140,8 +156,9 @@ describe('web console in Chromium', () => {
     await row.waitFor();
     await waitFor(async () => (await row.getByTestId('lag').textContent()) === '0', 'lag 0');
     await waitFor(
-      async () => (await page.getByTestId('count-completed').textContent())?.startsWith('4'),
-      'completed count 4',
+      // 4 echoed and 2 dead-lettered.
+      async () => (await page.getByTestId('count-completed').textContent())?.startsWith('6'),
+      'completed count 6',
     );
     expect(await page.getByTestId('count-paused').textContent()).toMatch(/^3/);
     await page.getByText(endpoint.url).waitFor();
@@ -274,6 +291,31 @@ describe('web console in Chromium', () => {
       ['count', '42'],
       ['note', 'set by hand'],
     ]);
+  });
+
+  it('dead letters: what failed and why; re-drive all as new invocations, count first', async () => {
+    await page.goto(`${pipeline.adminUrl}/ui/subscriptions/${dlqSub}`);
+    await page.getByRole('link', { name: 'Dead letters' }).click();
+    const table = page.getByTestId('dead-letters-table');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    expect(await table.textContent()).toContain('the demo handler always fails');
+    await page.getByRole('button', { name: 'Re-drive all…' }).click();
+    expect(await page.getByTestId('redrive-count').textContent()).toMatch(
+      /^Re-drive 2 dead letters/,
+    );
+    await shot(page, 'dead-letters');
+    await page.getByRole('button', { name: 'Yes, re-drive 2' }).click();
+    await waitFor(
+      async () =>
+        (await page.getByTestId('redrive-progress').textContent())?.includes('Done: 2 re-driven'),
+      're-drive to finish',
+    );
+    const all = await invocationsOf(dlqSub);
+    const restarted = await pipeline.ds
+      .getRepository(InvocationEntity)
+      .find({ where: all.map((i) => ({ restartedFrom: i.id })) });
+    expect(restarted).toHaveLength(2);
   });
 
   it('shows the API error when a call fails', async () => {

@@ -1,5 +1,6 @@
 import { createRootRoute, createRoute, createRouter, Link, Outlet } from '@tanstack/react-router';
 import { SignOut } from './auth';
+import { DeadLettersPage } from './pages/DeadLetters';
 import { DeploymentsPage } from './pages/Deployments';
 import { InvocationPage } from './pages/Invocation';
 import { InvocationsPage } from './pages/Invocations';
@@ -62,6 +63,12 @@ export const recordsRoute = createRoute({
   component: RecordsPage,
 });
 
+export const deadLettersRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/subscriptions/$id/dead-letters',
+  component: DeadLettersPage,
+});
+
 export const invocationsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/invocations',
@@ -93,6 +100,7 @@ export const router = createRouter({
     overviewRoute,
     subscriptionRoute,
     recordsRoute,
+    deadLettersRoute,
     invocationsRoute,
     invocationRoute,
     stateRoute,

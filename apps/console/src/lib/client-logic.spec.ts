@@ -6,6 +6,7 @@ import { maskedKeys, relativeTime, timeline, totalLag } from './format';
 import { ratesOf } from './history';
 import { decodeHeaders, replaySentence, ResetPlan } from './records';
 import { newStateFromText, stateAsText } from './state';
+import { asInvocationPage } from './dead-letters';
 import type { Invocation, InvocationPage } from './types';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -253,5 +254,18 @@ describe('state editor', () => {
     expect(() => newStateFromText('[1]')).toThrow('must be a JSON object');
     expect(() => newStateFromText('{"n": 1}')).toThrow("Entry 'n' must be text");
     expect(() => newStateFromText('{')).toThrow('not valid JSON');
+  });
+});
+
+describe('dead letters', () => {
+  it('walk as pages of invocation ids for the bulk re-drive', () => {
+    expect(
+      asInvocationPage({
+        subscription_id: 's',
+        total: 1,
+        next_cursor: 'c',
+        dead_letters: [{ invocation_id: 'inv_1' } as never],
+      }),
+    ).toEqual({ invocations: [{ id: 'inv_1' }], next_cursor: 'c' });
   });
 });

@@ -97,6 +97,11 @@ export function SubscriptionPage() {
         <Link to="/subscriptions/$id/records" params={{ id: s.id }} search={{}} className="button">
           Browse records
         </Link>
+        {s.dead_letter_topic ? (
+          <Link to="/subscriptions/$id/dead-letters" params={{ id: s.id }} className="button">
+            Dead letters
+          </Link>
+        ) : null}
         {confirmDelete ? (
           <span className="confirm" role="group" aria-label="Confirm delete">
             Delete {s.id}? Consumption stops; invocations already created still run.{' '}
