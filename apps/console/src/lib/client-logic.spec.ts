@@ -3,7 +3,7 @@ import { runBulk } from './bulk';
 import { asUtf8, decodeBytes, splitHeaders, toHex } from './decode';
 import { invocationQuery, isUnfiltered, parseInvocationSearch, parseStatuses } from './filters';
 import { maskedKeys, relativeTime, timeline, totalLag } from './format';
-import { ratesOf } from './history';
+import { latestRates, ratesOf } from './history';
 import { decodeHeaders, replaySentence, ResetPlan } from './records';
 import { newStateFromText, stateAsText } from './state';
 import { asInvocationPage } from './dead-letters';
@@ -145,6 +145,13 @@ describe('ratesOf', () => {
     ]);
     expect(inRate).toEqual([null, 5, 0]);
     expect(outRate).toEqual([null, 3, null]);
+  });
+
+  it('gives the latest rates, none before two samples', () => {
+    const a = { at: 0, lag: 0, end_offset_sum: 10, committed_offset_sum: 10 };
+    const b = { at: 5000, lag: 0, end_offset_sum: 35, committed_offset_sum: 30 };
+    expect(latestRates([a])).toEqual({ inRate: null, outRate: null });
+    expect(latestRates([a, a, b])).toEqual({ inRate: 5, outRate: 4 });
   });
 });
 

@@ -32,3 +32,13 @@ export function ratesOf(samples: LagSample[]): {
   });
   return { inRate, outRate };
 }
+
+/** The rates between the last two samples: what the overview shows; null before two samples. */
+export function latestRates(samples: LagSample[]): {
+  inRate: number | null;
+  outRate: number | null;
+} {
+  if (samples.length < 2) return { inRate: null, outRate: null };
+  const { inRate, outRate } = ratesOf(samples.slice(-2));
+  return { inRate: inRate[1], outRate: outRate[1] };
+}

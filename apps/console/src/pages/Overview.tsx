@@ -4,6 +4,7 @@ import { Empty, ErrorBox, Loading, Section, StatusBadge } from '../components/ui
 import { api } from '../lib/api';
 import type { InvocationCounts } from '../lib/counts';
 import { relativeTime, totalLag } from '../lib/format';
+import { latestRates, LagSample } from '../lib/history';
 import {
   DeploymentSummary,
   INVOCATION_STATUSES,
@@ -31,6 +32,14 @@ export function OverviewPage() {
       refetchInterval: 5000,
     })),
   });
+  // Watching the lag history of each subscription makes the admin API sample it (every 5 s).
+  const histories = useQueries({
+    queries: (subs.data?.subscriptions ?? []).map((s) => ({
+      queryKey: ['lag-history', s.id],
+      queryFn: () => api<{ samples: LagSample[] }>(`/subscriptions/${s.id}/lag-history`),
+      refetchInterval: 5000,
+    })),
+  });
   const perSub = new Map(counts.data?.by_subscription.map((c) => [c.subscription_id, c]) ?? []);
 
   return (
@@ -55,6 +64,7 @@ export function OverviewPage() {
                 <th>Source → sink</th>
                 <th>Status</th>
                 <th className="num">Lag</th>
+                <th className="num">In /s</th>
                 <th className="num">Done /min</th>
                 <th className="num">Failed /min</th>
                 <th className="num">Paused</th>
@@ -85,6 +95,9 @@ export function OverviewPage() {
                       ) : (
                         (lag ?? '—')
                       )}
+                    </td>
+                    <td className="num" data-testid="in-rate">
+                      {formatRate(latestRates(histories[i]?.data?.samples ?? []).inRate)}
                     </td>
                     <td className="num">{c?.last_minute.completed ?? 0}</td>
                     <td className="num">{c?.last_minute.failed ?? 0}</td>
@@ -162,4 +175,9 @@ export function OverviewPage() {
       </Section>
     </>
   );
+}
+
+function formatRate(rate: number | null): string {
+  if (rate === null) return '—';
+  return rate >= 10 ? rate.toFixed(0) : rate.toFixed(1);
 }
