@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   }
   if (args.help) {
     process.stdout.write(
-      `${USAGE}\nscenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n')}\n`,
+      `${USAGE}\nscenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.description}`).join('\n')}\n`,
     );
     return 0;
   }

@@ -79,6 +79,26 @@ describe('pipeline: records to handler invocations', () => {
     await new Promise((r) => rawHandlers.server.close(r));
   });
 
+  it("runs a workflow's run once per workflow id: later records of the id record its result", async () => {
+    const { topic, sub } = await subscribe('service://Once/run', 1);
+    await producer.send(topic, [
+      { key: 'w1', value: JSON.stringify({ n: 1 }), partition: 0 },
+      { key: 'w1', value: JSON.stringify({ n: 2 }), partition: 0 },
+      { key: 'w2', value: JSON.stringify({ n: 3 }), partition: 0 },
+    ]);
+    const rows = (await completed(sub, 3)).sort(
+      (a, b) => Number(a.kafkaOffset) - Number(b.kafkaOffset),
+    );
+    expect(log.attempts.get('Once/w1')).toBe(1);
+    expect(log.attempts.get('Once/w2')).toBe(1);
+    expect(rows.map((r) => JSON.parse(r.output!.toString()))).toEqual([
+      { key: 'w1', n: 1 },
+      { key: 'w1', n: 1 },
+      { key: 'w2', n: 3 },
+    ]);
+    expect(rows.map((r) => r.workflowRunOf)).toEqual([null, rows[0].id, null]);
+  });
+
   it('runs each key in partition order, one at a time, across two invokers and many keys', async () => {
     const { topic, sub } = await subscribe('service://Seq/record', 4);
     const keys = 100;
@@ -377,7 +397,7 @@ describe('pipeline: records to handler invocations', () => {
       'kafka.partition': '1',
       'kafka.offset': '0',
       'kafka.timestamp': row.kafkaTimestamp,
-      'kafka.key': Buffer.from('k').toString('base64url'),
+      'kafka.key': 'aw==', // as Restate sends it: URL-safe base64 with padding
       text: 'hello',
     });
     expect(seen.rawHeaders).toEqual({ bin: Buffer.from([0xff, 0x00]).toString('base64') });

@@ -72,7 +72,7 @@ const sleepy = restate.service({
   name: 'Sleepy',
   handlers: {
     nap: async (ctx: restate.Context) => {
-      await ctx.sleep(10);
+      await ctx.attach(restate.InvocationIdParser.fromString(ctx.request().id));
       return 'rested';
     },
   },
@@ -266,7 +266,7 @@ describe('Restate SDK services run unchanged (real Kafka, Postgres, processes an
     const [row] = await completed(sub, 1);
     expect(row.completionResult).toBe('failure');
     expect(row.completionFailure).toMatch(
-      /^SleepCommand \(ctx\.sleep\) is not supported by Tributary yet/,
+      /^AttachInvocationCommand \(attaching to an invocation\) is not supported by Tributary yet/,
     );
   });
 });

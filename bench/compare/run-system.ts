@@ -104,7 +104,11 @@ export async function runSystem(
   await admin.connect();
   const topic = `bench-${w.name.toLowerCase()}-${name}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 
-  const system: System = createSystem(name, { workDir, profile });
+  const system: System = createSystem(name, {
+    workDir,
+    profile,
+    tributaryHandler: w.tributaryHandler,
+  });
   const samplers = new Map<string, RssSampler>();
   let stopped = false;
   let exits: Record<string, string | number | null> = {};

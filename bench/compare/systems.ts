@@ -26,7 +26,8 @@ import {
 import { childPids } from '../lib/rss';
 import { writeBenchConfig } from '../lib/tributary';
 import { waitFor } from '../lib/wait';
-import { HANDLER, SERVICES, Workload } from './workloads';
+import { restateServerToml } from '../../test/support/restate-server';
+import { HANDLER, SERVICES, TributaryHandler, Workload } from './workloads';
 
 export type SystemName = 'tributary' | 'baseline' | 'restate';
 
@@ -66,6 +67,8 @@ export interface SystemOptions {
   workDir: string;
   /** Run the Tributary apps under `node --cpu-prof`, profiles in `<workDir>/cpu-profile/<app>`. */
   profile: boolean;
+  /** Tributary's handler process (default `tributary-sdk`); see `Workload.tributaryHandler`. */
+  tributaryHandler?: TributaryHandler;
 }
 
 const REGISTER_TS = path.join(ROOT, 'scripts/register-ts.js');
@@ -177,7 +180,8 @@ function expectCreated(what: string, res: { status: number; body: unknown }): vo
  * Tributary: admin-api, consumer-worker and invoker, one process each, compiled (`npm run build`,
  * once per bench process) and with their production node flags, on their own Postgres schema and
  * bus topics; the handlers (written with
- * @tributary/sdk) in a fourth process. Registered and subscribed through the admin API.
+ * @tributary/sdk, or with @restatedev/restate-sdk: `SystemOptions.tributaryHandler`) in a fourth
+ * process. Registered and subscribed through the admin API.
  */
 export class TributarySystem extends Spawned implements System {
   readonly name = 'tributary';
@@ -241,7 +245,12 @@ export class TributarySystem extends Spawned implements System {
       ),
       app('invoker', { TRIBUTARY_INVOKER_ID: 'bench-invoker' }, 'TRIBUTARY_INVOKER_BIND_ADDRESS'),
     ]);
-    const handler = await this.startHandler('tributary-handler.ts', [], {});
+    // The same handler process as the Restate system's for `restate-sdk`: the admin API discovers
+    // it over HTTP/2 and the invoker speaks Restate's service protocol to it.
+    const handler =
+      this.opts.tributaryHandler === 'restate-sdk'
+        ? await this.startHandler('restate-handler.ts', ['-r', POLYFILL], RESTATE_HANDLER_ENV)
+        : await this.startHandler('tributary-handler.ts', [], {});
     expectCreated(
       'POST /deployments',
       await postJson(`${this.adminUrl}/deployments`, { uri: handler.url }),
@@ -452,26 +461,14 @@ export class RestateSystem extends Spawned implements System {
     const configFile = path.join(this.opts.workDir, 'restate.toml');
     writeFileSync(
       configFile,
-      [
-        'node-name = "bench"',
-        `base-dir = "${this.dataDir}"`,
-        `bind-address = "127.0.0.1:${nodePort}"`,
-        `advertised-address = "http://127.0.0.1:${nodePort}/"`,
-        '# No outgoing telemetry: this machine reaches nothing but loopback.',
-        'disable-telemetry = true',
-        'log-disable-ansi-codes = true',
-        '',
-        '[admin]',
-        `bind-address = "127.0.0.1:${adminPort}"`,
-        '',
-        '[ingress]',
-        `bind-address = "127.0.0.1:${ingressPort}"`,
-        '',
-        '[[ingress.kafka-clusters]]',
-        'name = "local"',
-        `brokers = [${BENCH_BROKERS.map((b) => `"PLAINTEXT://${b}"`).join(', ')}]`,
-        '',
-      ].join('\n'),
+      restateServerToml({
+        nodeName: 'bench',
+        baseDir: this.dataDir,
+        nodePort,
+        adminPort,
+        ingressPort,
+        brokers: BENCH_BROKERS,
+      }),
     );
     const server = this.add(
       spawnNode('restate-server', path.join(ROOT, 'node_modules/.bin/restate-server'), {
@@ -488,9 +485,11 @@ export class RestateSystem extends Spawned implements System {
       { timeoutMs: 10_000, abort: server.unexpectedExit },
     );
     killOnExit(this.serverPid);
-    const handler = await this.startHandler('restate-handler.ts', ['-r', POLYFILL], {
-      RESTATE_LOGGING: 'WARN',
-    });
+    const handler = await this.startHandler(
+      'restate-handler.ts',
+      ['-r', POLYFILL],
+      RESTATE_HANDLER_ENV,
+    );
     expectCreated(
       'POST /deployments (Restate)',
       await postJson(`${this.adminUrl}/deployments`, { uri: handler.url }),
@@ -544,6 +543,7 @@ export class RestateSystem extends Spawned implements System {
 }
 
 const POLYFILL = path.join(ROOT, 'bench/restate/polyfill.js');
+const RESTATE_HANDLER_ENV = { RESTATE_LOGGING: 'WARN' };
 
 /**
  * Processes still running when the harness exits (it crashed, or was interrupted) get SIGKILL, so

@@ -12,7 +12,10 @@ export const HANDLER = 'handle';
 
 export type SinkKind = keyof typeof SERVICES;
 
-export type WorkloadName = 'S1' | 'S2' | 'S3';
+export type WorkloadName = 'S1' | 'S1-restate-sdk' | 'S2' | 'S3';
+
+/** What Tributary's handler process is written with (the other systems' never change). */
+export type TributaryHandler = 'tributary-sdk' | 'restate-sdk';
 
 export interface Workload {
   name: WorkloadName;
@@ -25,6 +28,12 @@ export interface Workload {
   sink: SinkKind;
   /** Also a paced run at `pacedRate` records/s for `pacedSeconds` on each system. */
   paced?: { rate: number; seconds: number; quickSeconds: number };
+  /**
+   * Tributary's handler process: `procs/tributary-handler.ts` (@tributary/sdk, the default) or
+   * `procs/restate-handler.ts`, the very process the Restate system runs (@restatedev/restate-sdk,
+   * which Tributary discovers and invokes over Restate's service protocol).
+   */
+  tributaryHandler?: TributaryHandler;
 }
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
@@ -38,6 +47,18 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
     partitions: 8,
     sink: 'object',
     paced: { rate: 1_000, seconds: 10, quickSeconds: 3 },
+  },
+  'S1-restate-sdk': {
+    name: 'S1-restate-sdk',
+    description:
+      "S1 with Tributary running the Restate SDK handler (restate-handler.ts, Restate's service protocol) that the Restate server runs",
+    records: 100_000,
+    recordBytes: 1024,
+    keys: 1_000,
+    partitions: 8,
+    sink: 'object',
+    paced: { rate: 1_000, seconds: 10, quickSeconds: 3 },
+    tributaryHandler: 'restate-sdk',
   },
   S2: {
     name: 'S2',

@@ -18,7 +18,8 @@ import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario
 /**
  * S1, S2 and S3: Tributary, the plain kafkajs baseline and the Restate server, one after the
  * other on the same broker and the same records (each system gets its own topic, filled with the
- * same records while it is subscribed). See docs/benchmarks.md, "Tributary, baseline, Restate".
+ * same records while it is subscribed). S1-restate-sdk is S1 with Tributary running the Restate
+ * SDK handler. See docs/benchmarks.md, "Tributary, baseline, Restate".
  */
 
 /** The three Tributary processes the memory target applies to (the handler is the user's). */
@@ -282,5 +283,7 @@ async function run(ctx: ScenarioContext, w: Workload): Promise<ScenarioOutcome> 
 }
 
 export const S1 = compareScenario('S1');
+/** S1 with Tributary invoking the Restate SDK handler the Restate server runs. */
+export const S1RestateSdk = compareScenario('S1-restate-sdk');
 export const S2 = compareScenario('S2');
 export const S3 = compareScenario('S3');

@@ -170,14 +170,24 @@ describe(`fault suite: ${RECORDS} records over ${KEYS} keys`, () => {
     }
     let spanOverlaps = 0;
     let orderViolations = 0;
+    const violations: string[] = [];
     for (const [key, execs] of byKey) {
       execs.sort((a, b) => a.start - b.start);
       for (let i = 1; i < execs.length; i++) if (execs[i].start < execs[i - 1].end) spanOverlaps++;
       // Per key, executions follow partition order: retries repeat n, never go back.
       const ns = execs.map((e) => e.n).filter((n, i, all) => i === 0 || all[i - 1] !== n);
       const expected = Array.from({ length: perKey.get(key)! }, (_, i) => i);
-      if (JSON.stringify(ns) !== JSON.stringify(expected)) orderViolations++;
+      if (JSON.stringify(ns) !== JSON.stringify(expected)) {
+        orderViolations++;
+        // What the handler saw, to tell a stale request (its connection closed by the invoker
+        // before the handler read it: outcome 'aborted') from a real reordering.
+        violations.push(
+          `${key}: ${execs.map((e) => `n=${e.n}/a${e.attempt}/${e.outcome}@${e.start % 1e6}`).join(' ')}`,
+        );
+      }
     }
+    if (violations.length > 0)
+      process.stderr.write(`order violations:\n${violations.join('\n')}\n`);
     expect(spanOverlaps).toBe(0);
     expect(orderViolations).toBe(0);
     // State: each key's count equals its record count, although some attempts ran twice.

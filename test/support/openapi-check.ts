@@ -29,6 +29,7 @@ function resolve(doc: Doc, schema: Schema): Schema {
     const parts = schema.allOf.map((s) => resolve(doc, s));
     return {
       type: 'object',
+      nullable: schema.nullable,
       properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})),
       required: parts.flatMap((p) => p.required ?? []),
     };

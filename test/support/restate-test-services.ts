@@ -65,6 +65,38 @@ export const runner = restate.service({
   },
 });
 
+/** Counts the runs of each closure of `TwoRuns/twice`, across attempts. */
+export const twiceRuns = { first: 0, second: 0 };
+
+export const twoRuns = restate.service({
+  name: 'TwoRuns',
+  handlers: {
+    /** Two sequential `ctx.run`s, the second using the first's result. */
+    twice: async (ctx: restate.Context, input: string) => {
+      const a = await ctx.run('first', () => {
+        twiceRuns.first += 1;
+        return `${input}-a${twiceRuns.first}`;
+      });
+      const b = await ctx.run('second', () => {
+        twiceRuns.second += 1;
+        return `${a}-b${twiceRuns.second}`;
+      });
+      return { a, b };
+    },
+  },
+});
+
+export const sleeper = restate.service({
+  name: 'Sleeper',
+  handlers: {
+    /** Sleeps for an hour: nothing here completes a sleep, so the SDK waits or suspends. */
+    nap: async (ctx: restate.Context) => {
+      await ctx.sleep(3_600_000);
+      return 'rested';
+    },
+  },
+});
+
 /** A handler that waits until the test lets it go: for abort tests. */
 export const gate = {
   entered: 0,
@@ -94,7 +126,7 @@ export const hanging = restate.service({
   },
 });
 
-export const allServices = [greeter, counter, failing, runner, hanging];
+export const allServices = [greeter, counter, failing, runner, twoRuns, sleeper, hanging];
 
 /** The SDK logs to the console by default; set RESTATE_TEST_LOGS=1 to see it. */
 const quiet: restate.LoggerTransport = (params, message, ...rest) => {

@@ -121,7 +121,16 @@ export function testServices(log: HandlerLog) {
       ),
     },
   });
-  return [seq, par, flaky, term, toggle, raw];
+  const once = t.workflow({
+    name: 'Once',
+    handlers: {
+      run: async (ctx: t.WorkflowContext, input: { n: number }) => {
+        log.attempt(`Once/${ctx.key}`);
+        return { key: ctx.key, n: input.n };
+      },
+    },
+  });
+  return [seq, par, flaky, term, toggle, raw, once];
 }
 
 /**

@@ -165,7 +165,7 @@ describe('consumer workers (real Kafka, real Postgres, worker processes)', () =>
       'kafka.offset': '0',
       'kafka.partition': '1',
       'kafka.topic': topic,
-      'kafka.key': Buffer.from('alice').toString('base64url'),
+      'kafka.key': 'YWxpY2U=', // URL-safe base64 with padding, as Restate sends it
       traceparent: '00-abc-01',
       'kafka.timestamp': alice.record.timestamp,
     });

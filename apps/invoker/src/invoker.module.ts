@@ -3,6 +3,7 @@ import { CoreModule, MetricsModule, TRIBUTARY_CONFIG, TributaryConfig } from '@t
 import { HandlerRegistry } from './execution/handler.registry';
 import { InvocationExecutor, SCHEDULER } from './execution/invocation.executor';
 import { InvocationStore } from './execution/invocation.store';
+import { BusSender, RestateRuntimes } from './execution/restate-runtime';
 import { CommandIngestor } from './ingest/command.ingestor';
 import { InvokerMetrics } from './invoker.metrics';
 import { DeadLetterPublisher } from './jobs/dead-letter.publisher';
@@ -25,6 +26,8 @@ export class InvokerModule {
         InvocationStore,
         HandlerRegistry,
         InvokerMetrics,
+        BusSender,
+        RestateRuntimes,
         InvocationExecutor,
         CommandIngestor,
         DeadLetterPublisher,

@@ -71,6 +71,13 @@ export interface EndpointManifest {
    * for an endpoint that speaks Restate's service protocol instead (a Restate SDK service).
    */
   serviceProtocol?: 'restate';
+  /** With `serviceProtocol: 'restate'`: how the endpoint is served, as discovery found it. */
+  restate?: {
+    /** The endpoint manifest's own `protocolMode`. */
+    protocolMode: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+    /** The transport discovery reached it over: HTTP/2 cleartext or HTTP/1.1. */
+    transport: 'http2' | 'http1';
+  };
 }
 
 // --- Invocation: POST {deployment}/invoke/{service}/{handler} ------------------------------

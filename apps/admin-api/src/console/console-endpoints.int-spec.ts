@@ -84,6 +84,7 @@ describe('console endpoints (real Postgres and Kafka)', () => {
       running: 1,
       'backing-off': 0,
       paused: 1,
+      suspended: 0,
       completed: 3,
     });
     const ofA = all.body.by_subscription.find(

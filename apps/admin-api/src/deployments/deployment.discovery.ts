@@ -9,7 +9,9 @@ import {
 import {
   discoverEndpoint,
   DiscoveryError as RestateDiscoveryError,
+  loadRequestIdentity,
   ManifestValidationError,
+  RequestIdentity,
   toStoredManifest,
 } from '@tributary/shared/restate';
 import { AdminError } from '../common/admin-error';
@@ -53,6 +55,7 @@ function worthTryingRestate(err: DiscoveryError): boolean {
 export class DeploymentDiscovery implements OnModuleDestroy {
   private readonly client: HandlerClient;
   private readonly signingKey?: string;
+  private readonly identity?: RequestIdentity;
   private readonly allowedHosts: HostPattern[];
   private readonly maxManifestBytes: number;
 
@@ -64,6 +67,8 @@ export class DeploymentDiscovery implements OnModuleDestroy {
     });
     // Deployments that verify the invoker's signature check discovery requests too.
     this.signingKey = config.invoker.signingKey;
+    // Restate SDK endpoints started with identityKeys check discovery's signature as well.
+    this.identity = loadRequestIdentity(config.invoker.requestIdentityPrivateKeyPemFile);
     this.allowedHosts = parseHostPatterns(config.admin.deploymentHosts);
     this.maxManifestBytes = config.admin.maxManifestBytes;
   }
@@ -95,18 +100,29 @@ export class DeploymentDiscovery implements OnModuleDestroy {
         headers,
         timeoutMs: DISCOVERY_TIMEOUT_MS,
         maxBytes: this.maxManifestBytes,
+        identity: this.identity,
       });
-      return toStoredManifest(found.manifest);
+      return toStoredManifest(found.manifest, found.transport);
     } catch (err) {
       if (!(err instanceof RestateDiscoveryError) && !(err instanceof ManifestValidationError)) {
         throw err;
       }
       throw this.refusal(
         uri,
-        `discovery failed: as a Tributary handler endpoint (HTTP/1.1 GET /discover, JSON): ${tributary.message}; as a Restate SDK endpoint (service protocol): ${err.message}`,
+        `discovery failed: as a Tributary handler endpoint (HTTP/1.1 GET /discover, JSON): ${tributary.message}; as a Restate SDK endpoint (service protocol): ${err.message}${this.identityAdvice(err)}`,
         tributary,
       );
     }
+  }
+
+  /** What to configure when a Restate SDK endpoint refused discovery for want of identity. */
+  private identityAdvice(err: RestateDiscoveryError | ManifestValidationError): string {
+    if (!(err instanceof RestateDiscoveryError) || !err.identityRefused) return '';
+    const setting =
+      'invoker.request-identity-private-key-pem-file (TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE)';
+    return this.identity === undefined
+      ? `. To sign requests as Restate's server does, set ${setting} to the Ed25519 private key whose publickeyv1_... the endpoint lists in identityKeys`
+      : `. Requests are signed with ${this.identity.publicKeyV1()} (the key in ${setting}): the endpoint must list it in identityKeys`;
   }
 
   private refusal(uri: string, why: string, err: DiscoveryError): AdminError {

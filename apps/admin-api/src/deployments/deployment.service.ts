@@ -169,8 +169,12 @@ export class DeploymentService {
     return {
       id: d.id,
       uri: d.uri,
-      protocol_type: 'RequestResponse',
-      http_version: d.manifest.serviceProtocol === 'restate' ? 'HTTP/2.0' : 'HTTP/1.1',
+      protocol_type:
+        d.manifest.restate?.protocolMode === 'BIDI_STREAM' ? 'BidiStream' : 'RequestResponse',
+      http_version:
+        d.manifest.serviceProtocol === 'restate' && d.manifest.restate?.transport !== 'http1'
+          ? 'HTTP/2.0'
+          : 'HTTP/1.1',
       service_protocol: d.manifest.serviceProtocol ?? 'tributary',
       additional_headers: maskHeaders(d.additionalHeaders),
       created_at: d.createdAt.toISOString(),

@@ -11,7 +11,8 @@ export interface RegisterDeploymentResponse {
 interface DeploymentBase {
   id: string;
   uri: string;
-  protocol_type: 'RequestResponse';
+  /** How the invoker talks to it: Restate's names of the endpoint's protocol mode. */
+  protocol_type: 'RequestResponse' | 'BidiStream';
   http_version: 'HTTP/1.1' | 'HTTP/2.0';
   /** Tributary's: which protocol the invoker speaks to it (a Restate SDK's, or its own). */
   service_protocol: 'tributary' | 'restate';

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
+  deliverToInbox,
   InvocationEntity,
+  InvocationJournalEntity,
   InvocationPayloadEntity,
   InvocationStatus,
   returnedRows,
+  WakeAddress,
 } from '@tributary/shared';
+import { buildMessage, MessageType } from '@tributary/shared/restate';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { InvocationDetailRow, InvocationRow } from './invocation.view';
@@ -14,7 +18,15 @@ import type { InvocationCursor, InvocationFilter } from './list-invocations.quer
 /** What the admin API needs to decide on an invocation and to address its invoker. */
 export type InvocationControlRow = Pick<
   InvocationEntity,
-  'id' | 'status' | 'targetService' | 'targetKey' | 'serviceTy' | 'handlerTy' | 'busPartition'
+  | 'id'
+  | 'status'
+  | 'targetService'
+  | 'targetKey'
+  | 'serviceTy'
+  | 'handlerTy'
+  | 'busPartition'
+  | 'callerId'
+  | 'callerCompletionId'
 >;
 
 export type InvocationOutputRow = Pick<
@@ -40,6 +52,8 @@ const VIEW_COLUMNS: (keyof InvocationRow)[] = [
   'invokedBy',
   'subscriptionId',
   'restartedFrom',
+  'callerId',
+  'workflowRunOf',
   'createdAt',
   'modifiedAt',
   'inboxedAt',
@@ -66,6 +80,8 @@ const CONTROL_COLUMNS: (keyof InvocationControlRow)[] = [
   'serviceTy',
   'handlerTy',
   'busPartition',
+  'callerId',
+  'callerCompletionId',
 ];
 
 /** created_at to the microsecond, as the cursor carries it. */
@@ -83,6 +99,8 @@ export class InvocationRepository {
     private readonly invocations: Repository<InvocationEntity>,
     @InjectRepository(InvocationPayloadEntity)
     private readonly payloads: Repository<InvocationPayloadEntity>,
+    @InjectRepository(InvocationJournalEntity)
+    private readonly journals: Repository<InvocationJournalEntity>,
   ) {}
 
   /** One page, newest first; `next` is set when older rows remain. */
@@ -137,7 +155,17 @@ export class InvocationRepository {
       select: ['headers', 'rawHeaders'],
       where: { id },
     });
-    return { ...row, headers: payload?.headers ?? {}, rawHeaders: payload?.rawHeaders ?? null };
+    const journal = await this.journals.find({
+      select: ['idx', 'type', 'body'],
+      where: { id },
+      order: { idx: 'ASC' },
+    });
+    return {
+      ...row,
+      headers: payload?.headers ?? {},
+      rawHeaders: payload?.rawHeaders ?? null,
+      journal,
+    };
   }
 
   async findOutput(id: string): Promise<InvocationOutputRow | undefined> {
@@ -159,6 +187,23 @@ export class InvocationRepository {
   async findControl(id: string): Promise<InvocationControlRow | undefined> {
     const row = await this.invocations.findOne({ select: CONTROL_COLUMNS, where: { id } });
     return row ?? undefined;
+  }
+
+  /**
+   * Gives a caller waiting on this (killed or canceled) invocation its failure, in its inbox,
+   * and returns the caller if it was suspended: it must be woken.
+   */
+  async failCaller(row: InvocationControlRow, failure: string): Promise<WakeAddress[]> {
+    if (row.callerId === null || row.callerCompletionId === null) return [];
+    const message = buildMessage(MessageType.CallCompletionNotification, {
+      completionId: row.callerCompletionId,
+      result: { case: 'failure', value: { code: 409, message: failure } },
+    });
+    const callerId = row.callerId;
+    const dedup = `c:${row.callerCompletionId}`;
+    return this.invocations.manager.transaction((tx) =>
+      deliverToInbox(tx, [{ id: callerId, dedup, ...message }]),
+    );
   }
 
   /** Ends an invocation that is not running as failed (killed or canceled). */
@@ -190,8 +235,10 @@ export class InvocationRepository {
   }
 
   async deleteCompleted(id: string): Promise<boolean> {
+    // The journal too, in case one is kept after completion (the retention job deletes it too).
     const deleted: unknown[] = await this.invocations.query(
-      `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id)
+      `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id),
+       j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id)
        DELETE FROM invocation_payloads p USING d WHERE p.id = d.id RETURNING d.id`,
       [id],
     );

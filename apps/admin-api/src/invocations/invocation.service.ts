@@ -33,9 +33,16 @@ export type InvocationOutput =
   | { ok: false; status: number; message: string };
 
 /** Statuses an invocation can be killed or canceled from without its invoker's help. */
-const IDLE: InvocationStatus[] = ['pending', 'scheduled', 'ready', 'backing-off', 'paused'];
+const IDLE: InvocationStatus[] = [
+  'pending',
+  'scheduled',
+  'ready',
+  'backing-off',
+  'paused',
+  'suspended',
+];
 /** Statuses pausable in place: runnable but not running. Restate pauses only started ones. */
-const PAUSABLE_IDLE: InvocationStatus[] = ['ready', 'backing-off'];
+const PAUSABLE_IDLE: InvocationStatus[] = ['ready', 'backing-off', 'suspended'];
 
 export const TERMINATION_FAILURE = {
   cancel: 'Invocation canceled through the admin API',
@@ -150,6 +157,7 @@ export class InvocationService {
           return 'accepted';
         case 'ready':
         case 'backing-off':
+        case 'suspended':
           if (!(await this.repository.pause(id, PAUSABLE_IDLE))) return CHANGED;
           await this.tell(row, 'wake');
           // Restate answers 202 for every started invocation it pauses, 200 only when already paused.
@@ -176,6 +184,7 @@ export class InvocationService {
           await this.tell(row, 'wake');
           return 'done';
         case 'ready':
+        case 'suspended':
           // Nothing to change, but a nudge makes a retried resume reach an invoker that missed one.
           await this.tell(row, 'wake');
           return 'done';
@@ -209,6 +218,7 @@ export class InvocationService {
         case 'running':
         case 'backing-off':
         case 'paused':
+        case 'suspended':
           throw stillRunning(id);
       }
       // A workflow's run handler runs once per key; Restate refuses to restart workflows too.
@@ -250,10 +260,15 @@ export class InvocationService {
         case 'ready':
         case 'backing-off':
         case 'paused':
+        case 'suspended':
           if (!(await this.repository.complete(id, IDLE, TERMINATION_FAILURE[action]))) {
             return CHANGED;
           }
           await this.tell(row, 'wake');
+          // A Restate SDK handler that called it gets the failure as the call's result.
+          for (const caller of await this.repository.failCaller(row, TERMINATION_FAILURE[action])) {
+            await this.control.send(caller, 'wake');
+          }
           return 'done';
       }
     });

@@ -5,6 +5,7 @@ import type {
   InvocationStatus,
   InvokedBy,
 } from '@tributary/shared';
+import { decodeJournal, JournalEntryView, StoredJournalMessage } from '@tributary/shared/restate';
 
 /** Restate's `target_service_ty` values in its introspection tables. */
 export type TargetServiceTy = 'service' | 'virtual_object' | 'workflow';
@@ -30,7 +31,11 @@ export interface InvocationView {
   completion_failure: string | null;
   invoked_by: InvokedBy;
   invoked_by_subscription_id: string | null;
+  /** Restate's: the invocation that called or sent to this one (`invoked_by: service`). */
+  invoked_by_id: string | null;
   restarted_from: string | null;
+  /** Tributary's: a workflow `run` that did not run, recording the run of its workflow id. */
+  workflow_run_of: string | null;
   created_at: string;
   modified_at: string;
   inboxed_at: string | null;
@@ -46,11 +51,16 @@ export interface InvocationView {
   dead_lettered_at: string | null;
 }
 
-/** `GET /invocations/{id}`: the invocation and the headers its handler is given. */
+/** `GET /invocations/{id}`: the invocation, the headers its handler is given, its journal. */
 export interface InvocationDetailView extends InvocationView {
   headers: Record<string, string>;
   /** Record headers whose values are not valid UTF-8, base64; null when there are none. */
   raw_headers: Record<string, string> | null;
+  /**
+   * The journal the invoker stored (Restate SDK deployments), decoded, in order; always present,
+   * empty when nothing is stored (docs/admin-api.md says when).
+   */
+  journal: JournalEntryView[];
 }
 
 export interface InvocationPage {
@@ -73,6 +83,8 @@ export type InvocationRow = Pick<
   | 'invokedBy'
   | 'subscriptionId'
   | 'restartedFrom'
+  | 'callerId'
+  | 'workflowRunOf'
   | 'createdAt'
   | 'modifiedAt'
   | 'inboxedAt'
@@ -92,7 +104,7 @@ export type InvocationRow = Pick<
 >;
 
 export type InvocationDetailRow = InvocationRow &
-  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'>;
+  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'> & { journal: StoredJournalMessage[] };
 
 const SERVICE_TY: Record<string, TargetServiceTy> = {
   SERVICE: 'service',
@@ -118,7 +130,9 @@ export function toInvocationView(row: InvocationRow): InvocationView {
     completion_failure: row.completionFailure,
     invoked_by: row.invokedBy,
     invoked_by_subscription_id: row.subscriptionId,
+    invoked_by_id: row.callerId,
     restarted_from: row.restartedFrom,
+    workflow_run_of: row.workflowRunOf,
     created_at: row.createdAt.toISOString(),
     modified_at: row.modifiedAt.toISOString(),
     inboxed_at: iso(row.inboxedAt),
@@ -144,5 +158,10 @@ export function toInvocationView(row: InvocationRow): InvocationView {
 }
 
 export function toInvocationDetailView(row: InvocationDetailRow): InvocationDetailView {
-  return { ...toInvocationView(row), headers: row.headers, raw_headers: row.rawHeaders };
+  return {
+    ...toInvocationView(row),
+    headers: row.headers,
+    raw_headers: row.rawHeaders,
+    journal: decodeJournal(row.journal),
+  };
 }

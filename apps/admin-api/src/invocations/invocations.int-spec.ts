@@ -7,6 +7,7 @@ import {
   decodeBusMessage,
   InvocationControl,
   InvocationEntity,
+  InvocationJournalEntity,
   InvocationPayloadEntity,
   InvocationStatus,
   isIdOfKind,
@@ -15,6 +16,8 @@ import {
   newInvocationId,
   orderingKey,
 } from '@tributary/shared';
+import { buildMessage, MessageType, pb } from '@tributary/shared/restate';
+import { create, DescMessage, MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { AdminTestApp, startAdminApi } from '../../../../test/support/admin-app';
 import { testKafka, uniqueName, waitFor } from '../../../../test/support/kafka';
 import { TERMINATION_FAILURE } from './invocation.service';
@@ -25,13 +28,21 @@ interface ControlOnBus {
   message: InvocationControl;
 }
 
-const IDLE: InvocationStatus[] = ['pending', 'scheduled', 'ready', 'backing-off', 'paused'];
+const IDLE: InvocationStatus[] = [
+  'pending',
+  'scheduled',
+  'ready',
+  'backing-off',
+  'paused',
+  'suspended',
+];
 const HOUR = 3_600_000;
 
 describe('invocations (real Postgres and Kafka)', () => {
   let t: AdminTestApp;
   let invocations: Repository<InvocationEntity>;
   let payloads: Repository<InvocationPayloadEntity>;
+  let journals: Repository<InvocationJournalEntity>;
   let bus: KafkajsBatchConsumer;
   const onBus: ControlOnBus[] = [];
 
@@ -39,6 +50,7 @@ describe('invocations (real Postgres and Kafka)', () => {
     t = await startAdminApi('invocations');
     invocations = t.app.get(DataSource).getRepository(InvocationEntity);
     payloads = t.app.get(DataSource).getRepository(InvocationPayloadEntity);
+    journals = t.app.get(DataSource).getRepository(InvocationJournalEntity);
     bus = new KafkajsBatchConsumer(testKafka(), {
       groupId: uniqueName('invocations-bus'),
       topics: [`${t.config.bus.topicPrefix}.invocations.v1`],
@@ -103,6 +115,8 @@ describe('invocations (real Postgres and Kafka)', () => {
         lastFailureCode: 500,
       },
       paused: { retryCount: 3, lastFailure: 'handler answered 500', lastFailureCode: 500 },
+      // Waiting on a timer (a Restate SDK handler's ctx.sleep) that fires in an hour.
+      suspended: { nextRetryAt: new Date(now + HOUR), epoch: 1 },
       completed: {
         completionResult: 'success',
         completedAt: new Date(now),
@@ -215,7 +229,9 @@ describe('invocations (real Postgres and Kafka)', () => {
         completion_failure: null,
         invoked_by: 'subscription',
         invoked_by_subscription_id: sub,
+        invoked_by_id: null,
         restarted_from: null,
+        workflow_run_of: null,
         created_at: '2031-03-01T00:00:01.000Z',
         modified_at: a.modifiedAt.toISOString(),
         inboxed_at: null,
@@ -382,6 +398,145 @@ describe('invocations (real Postgres and Kafka)', () => {
         raw_headers: { blob: 'AAH/' },
       });
       expect(res.body).not.toHaveProperty('input');
+    });
+
+    it('answers an empty journal when none is stored', async () => {
+      const inv = await insert('running');
+      const res = await http().get(`/invocations/${inv.id}`).expect(200);
+      expect(res.body.journal).toEqual([]);
+    });
+
+    /** A journal row as the invoker's appendJournal writes it. */
+    function journalRow<D extends DescMessage>(
+      id: string,
+      idx: number,
+      type: number,
+      schema: D,
+      init: MessageInitShape<D>,
+    ) {
+      return { id, idx, type, flags: 0, body: Buffer.from(toBinary(schema, create(schema, init))) };
+    }
+
+    it('answers the stored journal, decoded, in order, with large values capped', async () => {
+      const inv = await insert('backing-off');
+      const other = await insert('backing-off');
+      const run = buildMessage(MessageType.RunCommand, { name: 'charge', resultCompletionId: 1 });
+      await journals.insert([
+        // Stored out of order: the answer follows idx.
+        journalRow(inv.id, 2, MessageType.CallCommand, pb.CallCommandMessageSchema, {
+          serviceName: 'Ledger',
+          handlerName: 'record',
+          key: 'acct-1',
+          parameter: Buffer.alloc(10_000, 'p'),
+          invocationIdNotificationIdx: 2,
+          resultCompletionId: 3,
+        }),
+        { id: inv.id, idx: 0, type: run.type, flags: run.flags, body: Buffer.from(run.body) },
+        journalRow(
+          inv.id,
+          1,
+          MessageType.RunCompletionNotification,
+          pb.RunCompletionNotificationMessageSchema,
+          { completionId: 1, result: { case: 'value', value: { content: Buffer.from('"ok"') } } },
+        ),
+        journalRow(
+          inv.id,
+          3,
+          MessageType.CallInvocationIdCompletionNotification,
+          pb.CallInvocationIdCompletionNotificationMessageSchema,
+          { completionId: 2, invocationId: 'inv_1callee' },
+        ),
+        { id: inv.id, idx: 4, type: 0xfc02, flags: 0, body: Buffer.from([7, 7]) },
+        // Another invocation's journal is not mixed in.
+        { id: other.id, idx: 0, type: run.type, flags: run.flags, body: Buffer.from(run.body) },
+      ]);
+
+      const res = await http().get(`/v4/invocations/${inv.id}`).expect(200);
+      expect(res.body).toMatchObject({ id: inv.id, status: 'backing-off' });
+      const none = { sleep_wakeup_at: null, promise_name: null, decode_error: null };
+      expect(res.body.journal).toEqual([
+        {
+          index: 1,
+          entry_type: 'Command: Run',
+          name: 'charge',
+          completed: true,
+          invoked_id: null,
+          invoked_target: null,
+          ...none,
+          raw_length: run.body.length,
+          entry: { result_completion_id: 1 },
+        },
+        {
+          index: 2,
+          entry_type: 'Notification: Run',
+          name: null,
+          completed: null,
+          invoked_id: null,
+          invoked_target: null,
+          ...none,
+          raw_length: expect.any(Number),
+          entry: {
+            completion_id: 1,
+            result: {
+              kind: 'value',
+              value: { size: 4, encoding: 'utf8', content: '"ok"', truncated: false },
+            },
+          },
+        },
+        {
+          index: 3,
+          entry_type: 'Command: Call',
+          name: null,
+          completed: false,
+          invoked_id: 'inv_1callee',
+          invoked_target: 'Ledger/acct-1/record',
+          ...none,
+          raw_length: expect.any(Number),
+          entry: {
+            service_name: 'Ledger',
+            handler_name: 'record',
+            service_key: 'acct-1',
+            idempotency_key: null,
+            headers: [],
+            parameter: {
+              size: 10_000,
+              encoding: 'utf8',
+              content: 'p'.repeat(4096),
+              truncated: true,
+            },
+            invocation_id_notification_idx: 2,
+            result_completion_id: 3,
+          },
+        },
+        {
+          index: 4,
+          entry_type: 'Notification: CallInvocationId',
+          name: null,
+          completed: null,
+          invoked_id: 'inv_1callee',
+          invoked_target: null,
+          ...none,
+          raw_length: expect.any(Number),
+          entry: {
+            completion_id: 2,
+            result: { kind: 'invocation_id', invocation_id: 'inv_1callee' },
+          },
+        },
+        {
+          index: 5,
+          entry_type: 'Custom(0xfc02)',
+          name: null,
+          completed: null,
+          invoked_id: null,
+          invoked_target: null,
+          sleep_wakeup_at: null,
+          promise_name: null,
+          raw_length: 2,
+          entry: null,
+          decode_error: 'Custom(0xfc02) is not a journal entry type of service protocol V6',
+        },
+      ]);
+      expect(res.body.journal[2].raw_length).toBeGreaterThan(10_000);
     });
 
     it('answers 400 for a malformed id and 404 for an unknown one', async () => {
@@ -664,12 +819,15 @@ describe('invocations (real Postgres and Kafka)', () => {
   });
 
   describe('PATCH /invocations/{id}/purge', () => {
-    it('deletes a completed invocation and its payload', async () => {
+    it('deletes a completed invocation, its payload and any journal kept', async () => {
       const inv = await insert('completed', { completionResult: 'failure', output: null });
+      const run = buildMessage(MessageType.RunCommand, { resultCompletionId: 1 });
+      await journals.insert({ id: inv.id, idx: 0, ...run, body: Buffer.from(run.body) });
       const res = await http().patch(`/invocations/${inv.id}/purge`).expect(200);
       expect(res.text).toBe('');
       expect(await stored(inv.id)).toBeNull();
       expect(await payloads.findOneBy({ id: inv.id })).toBeNull();
+      expect(await journals.findBy({ id: inv.id })).toEqual([]);
       await http().get(`/invocations/${inv.id}`).expect(404);
       await http().patch(`/invocations/${inv.id}/purge`).expect(404);
     });

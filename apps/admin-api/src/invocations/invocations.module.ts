@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule, InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
+import {
+  BusModule,
+  InvocationEntity,
+  InvocationJournalEntity,
+  InvocationPayloadEntity,
+} from '@tributary/shared';
+import { AwakeableController } from './awakeable.controller';
 import { InvocationControlSender } from './invocation-control.sender';
 import { InvocationController } from './invocation.controller';
 import { InvocationRepository } from './invocation.repository';
@@ -8,8 +14,11 @@ import { InvocationService } from './invocation.service';
 
 /** Listing and managing invocations (docs/admin-api.md). */
 @Module({
-  imports: [TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity]), BusModule],
-  controllers: [InvocationController],
+  imports: [
+    TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity, InvocationJournalEntity]),
+    BusModule,
+  ],
+  controllers: [InvocationController, AwakeableController],
   providers: [InvocationRepository, InvocationService, InvocationControlSender],
 })
 export class InvocationsModule {}

@@ -1,12 +1,15 @@
 import * as t from '@tributary/sdk';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { create, DescMessage, MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import {
   InvocationEntity,
+  InvocationJournalEntity,
   InvocationPayloadEntity,
   newId,
   newInvocationId,
 } from '@tributary/shared';
+import { MessageType, pb } from '@tributary/shared/restate';
 import { AdminTestApp, startAdminApi } from '../../../../test/support/admin-app';
 import { uniqueName } from '../../../../test/support/kafka';
 import { schemaProblems } from '../../../../test/support/openapi-check';
@@ -217,6 +220,104 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
         rawHeaders: null,
       });
     }
+    // The paused one has a journal with every field of a journal entry in it.
+    let idx = 0;
+    const entry = <D extends DescMessage>(type: number, schema: D, init: MessageInitShape<D>) => ({
+      id: paused.id,
+      idx: idx++,
+      type,
+      flags: 0,
+      body: Buffer.from(toBinary(schema, create(schema, init))),
+    });
+    const v = (text: string) => ({ content: Buffer.from(text) });
+    const T = MessageType;
+    await ds.getRepository(InvocationJournalEntity).insert([
+      entry(T.InputCommand, pb.InputCommandMessageSchema, {
+        headers: [{ key: 'h', value: 'v' }],
+        value: v('{}'),
+      }),
+      entry(T.GetEagerStateCommand, pb.GetEagerStateCommandMessageSchema, {
+        key: Buffer.from('k'),
+        result: { case: 'value', value: v('1') },
+        name: 'read',
+      }),
+      entry(T.GetEagerStateKeysCommand, pb.GetEagerStateKeysCommandMessageSchema, {
+        value: { keys: [Buffer.from('k')] },
+      }),
+      entry(T.SetStateCommand, pb.SetStateCommandMessageSchema, {
+        key: Buffer.from([0xff]),
+        value: v('2'),
+      }),
+      entry(T.CompletePromiseCommand, pb.CompletePromiseCommandMessageSchema, {
+        key: 'p',
+        completion: {
+          case: 'completionFailure',
+          value: { code: 400, message: 'no', metadata: [{ key: 'm', value: 'n' }] },
+        },
+        resultCompletionId: 1,
+      }),
+      entry(T.SleepCommand, pb.SleepCommandMessageSchema, {
+        wakeUpTime: 1_900_000_000_000n,
+        resultCompletionId: 2,
+      }),
+      entry(T.CallCommand, pb.CallCommandMessageSchema, {
+        serviceName: 'DocGreeter',
+        handlerName: 'greet',
+        parameter: Buffer.from('"x"'),
+        idempotencyKey: 'i',
+        invocationIdNotificationIdx: 3,
+        resultCompletionId: 4,
+      }),
+      entry(
+        T.CallInvocationIdCompletionNotification,
+        pb.CallInvocationIdCompletionNotificationMessageSchema,
+        { completionId: 3, invocationId: 'inv_1callee' },
+      ),
+      entry(T.OneWayCallCommand, pb.OneWayCallCommandMessageSchema, {
+        serviceName: 'DocCounter',
+        handlerName: 'add',
+        key: 'k',
+        invokeTime: 1_900_000_000_000n,
+        invocationIdNotificationIdx: 5,
+      }),
+      entry(T.SendSignalCommand, pb.SendSignalCommandMessageSchema, {
+        targetInvocationId: 'inv_1other',
+        signalId: { case: 'name', value: 's' },
+        result: { case: 'void', value: {} },
+      }),
+      entry(T.AttachInvocationCommand, pb.AttachInvocationCommandMessageSchema, {
+        target: {
+          case: 'idempotentRequestTarget',
+          value: { serviceName: 'S', serviceKey: 'k', handlerName: 'h', idempotencyKey: 'i' },
+        },
+        resultCompletionId: 6,
+      }),
+      entry(T.GetInvocationOutputCommand, pb.GetInvocationOutputCommandMessageSchema, {
+        target: { case: 'workflowTarget', value: { workflowName: 'W', workflowKey: 'k' } },
+        resultCompletionId: 7,
+      }),
+      entry(T.AttachInvocationCommand, pb.AttachInvocationCommandMessageSchema, {
+        target: { case: 'invocationId', value: 'inv_1x' },
+        resultCompletionId: 8,
+      }),
+      entry(T.CompleteAwakeableCommand, pb.CompleteAwakeableCommandMessageSchema, {
+        awakeableId: 'sign_1a',
+        result: { case: 'value', value: v('ok') },
+      }),
+      entry(
+        T.GetLazyStateKeysCompletionNotification,
+        pb.GetLazyStateKeysCompletionNotificationMessageSchema,
+        { completionId: 9, stateKeys: { keys: [Buffer.from('k')] } },
+      ),
+      entry(T.SignalNotification, pb.SignalNotificationMessageSchema, {
+        signalId: { case: 'idx', value: 17 },
+        result: { case: 'value', value: v('ok') },
+      }),
+      entry(T.OutputCommand, pb.OutputCommandMessageSchema, {}),
+      { id: paused.id, idx: idx++, type: 0xfc00, flags: 0, body: Buffer.from([1]) },
+    ]);
+    const journaled = await call('get', `/invocations/${paused.id}`, '/invocations/{id}');
+    expect(journaled.body.journal).toHaveLength(idx);
     await call('get', '/invocations', '/invocations');
     await call('get', `/invocations?status=paused&subscription_id=${sub}`, '/invocations');
     await call('get', `/invocations/${done.id}`, '/invocations/{id}');

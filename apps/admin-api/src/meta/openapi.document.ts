@@ -8,12 +8,33 @@ import { RESTATE_COMPATIBLE_VERSION, TRIBUTARY_VERSION } from './version';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+/** OpenAPI 3.0 ignores siblings of `$ref`, so a nullable reference wraps it in `allOf`. */
+const nullableRef = (name: string): Json => ({ allOf: [ref(name)], nullable: true });
 
 function json(description: string, schema: Json): Json {
   return { description, content: { 'application/json': { schema } } };
 }
 
 const error = (description: string): Json => json(description, ref('Error'));
+
+function awakeableCommand(summary: string): Json {
+  return {
+    post: {
+      tags: ['invocations'],
+      summary,
+      parameters: [
+        pathParam('id', 'The awakeable id the handler got from ctx.awakeable()', 'sign_1...'),
+      ],
+      requestBody: { required: false, content: { '*/*': { schema: {} } } },
+      responses: {
+        '202': { description: 'Delivered: the invocation waiting on it goes on' },
+        '400': error('Not an awakeable id'),
+        '404': error('Its invocation is unknown or completed'),
+        '413': error('The payload is larger than 4 MiB'),
+      },
+    },
+  };
+}
 
 function pathParam(name: string, description: string, example?: string): Json {
   return {
@@ -175,7 +196,7 @@ const schemas: Record<string, Json> = {
     properties: {
       id: { type: 'string', example: 'dp_14LsPzTy2mCmKEWu8yW7YPZ' },
       uri: { type: 'string' },
-      protocol_type: { type: 'string', enum: ['RequestResponse'] },
+      protocol_type: { type: 'string', enum: ['RequestResponse', 'BidiStream'] },
       http_version: { type: 'string', enum: ['HTTP/1.1', 'HTTP/2.0'] },
       service_protocol: {
         type: 'string',
@@ -315,9 +336,20 @@ const schemas: Record<string, Json> = {
       },
       completion_result: { type: 'string', enum: ['success', 'failure'], nullable: true },
       completion_failure: nullableString,
-      invoked_by: { type: 'string', enum: ['subscription', 'restart_as_new', 'ingress'] },
+      invoked_by: {
+        type: 'string',
+        enum: ['subscription', 'restart_as_new', 'ingress', 'service'],
+      },
       invoked_by_subscription_id: nullableString,
+      invoked_by_id: {
+        ...nullableString,
+        description: 'The invocation that called or sent to this one (invoked_by service)',
+      },
       restarted_from: nullableString,
+      workflow_run_of: {
+        ...nullableString,
+        description: 'A workflow run that did not run: the run of its workflow id it records',
+      },
       created_at: { type: 'string', format: 'date-time' },
       modified_at: { type: 'string', format: 'date-time' },
       inboxed_at: { type: 'string', format: 'date-time', nullable: true },
@@ -354,9 +386,140 @@ const schemas: Record<string, Json> = {
             nullable: true,
             description: 'Record headers that are not UTF-8, base64',
           },
+          journal: {
+            type: 'array',
+            items: ref('JournalEntry'),
+            description:
+              'The journal the invoker stored (Restate SDK deployments), in order; empty when none is stored',
+          },
         },
+        required: ['journal'],
       },
     ],
+  },
+  JournalEntry: {
+    type: 'object',
+    description: "One journal entry, after the columns of Restate's sys_journal",
+    properties: {
+      index: {
+        type: 'integer',
+        description:
+          'Restate numbering: 0 is the input command (not stored), so entries start at 1',
+      },
+      entry_type: {
+        type: 'string',
+        example: 'Command: Run',
+        description:
+          "Restate's name: 'Command: <Type>' or 'Notification: <Type>'; 'Custom(0x…)' or 'Unknown(0x…)' for other message types",
+      },
+      name: { ...nullableString, description: "The command's name; null when empty" },
+      completed: {
+        type: 'boolean',
+        nullable: true,
+        description: 'For a command awaiting a completion: whether the journal holds it',
+      },
+      invoked_id: { ...nullableString, description: "Call, one-way call: the callee's id" },
+      invoked_target: {
+        ...nullableString,
+        description: 'Call, one-way call: Service/handler or Service/key/handler',
+      },
+      sleep_wakeup_at: { type: 'string', format: 'date-time', nullable: true },
+      promise_name: { ...nullableString, description: 'Get, peek, complete promise' },
+      raw_length: { type: 'integer', description: 'Bytes of the stored protobuf message' },
+      entry: nullableRef('JournalEntryDetail'),
+      decode_error: { ...nullableString, description: 'Why entry is null' },
+    },
+    required: [
+      'index',
+      'entry_type',
+      'name',
+      'completed',
+      'invoked_id',
+      'invoked_target',
+      'sleep_wakeup_at',
+      'promise_name',
+      'raw_length',
+      'entry',
+      'decode_error',
+    ],
+  },
+  JournalEntryDetail: {
+    type: 'object',
+    description:
+      'The decoded message; which fields are present depends on entry_type (docs/admin-api.md)',
+    properties: {
+      headers: { type: 'array', items: ref('JournalHeader') },
+      value: nullableRef('JournalValue'),
+      result: nullableRef('JournalResult'),
+      state_key: ref('JournalValue'),
+      state_keys: { type: 'array', items: ref('JournalValue') },
+      promise_key: { type: 'string' },
+      completion: nullableRef('JournalResult'),
+      wake_up_time: { type: 'string', format: 'date-time' },
+      service_name: { type: 'string' },
+      handler_name: { type: 'string' },
+      service_key: { type: 'string' },
+      idempotency_key: nullableString,
+      parameter: ref('JournalValue'),
+      invoke_time: { type: 'string', format: 'date-time', nullable: true },
+      invocation_id_notification_idx: { type: 'integer' },
+      result_completion_id: { type: 'integer' },
+      completion_id: { type: 'integer' },
+      target_invocation_id: { type: 'string' },
+      signal_index: { type: 'integer', nullable: true },
+      signal_name: nullableString,
+      target: nullableRef('JournalInvocationTarget'),
+      awakeable_id: { type: 'string' },
+    },
+  },
+  JournalValue: {
+    type: 'object',
+    description: 'Bytes: UTF-8 text when valid UTF-8, else base64; at most the first 4096 shown',
+    properties: {
+      size: { type: 'integer', description: 'Bytes of the whole value' },
+      encoding: { type: 'string', enum: ['utf8', 'base64'] },
+      content: { type: 'string' },
+      truncated: { type: 'boolean' },
+    },
+    required: ['size', 'encoding', 'content', 'truncated'],
+  },
+  JournalResult: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['void', 'value', 'failure', 'invocation_id', 'state_keys'] },
+      value: ref('JournalValue'),
+      failure: {
+        type: 'object',
+        properties: {
+          code: { type: 'integer' },
+          message: { type: 'string', description: 'Over 4096 bytes: cut, its size appended' },
+          metadata: { type: 'array', items: ref('JournalHeader') },
+        },
+        required: ['code', 'message', 'metadata'],
+      },
+      invocation_id: { type: 'string' },
+      state_keys: { type: 'array', items: ref('JournalValue') },
+    },
+    required: ['kind'],
+  },
+  JournalHeader: {
+    type: 'object',
+    properties: { key: { type: 'string' }, value: { type: 'string' } },
+    required: ['key', 'value'],
+  },
+  JournalInvocationTarget: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['invocation_id', 'idempotent_request', 'workflow'] },
+      invocation_id: { type: 'string' },
+      service_name: { type: 'string' },
+      service_key: nullableString,
+      handler_name: { type: 'string' },
+      idempotency_key: { type: 'string' },
+      workflow_name: { type: 'string' },
+      workflow_key: { type: 'string' },
+    },
+    required: ['kind'],
   },
   RestartAsNewResult: {
     type: 'object',
@@ -364,11 +527,27 @@ const schemas: Record<string, Json> = {
   },
   StatusCounts: {
     type: 'object',
-    required: ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'],
+    required: [
+      'pending',
+      'scheduled',
+      'ready',
+      'running',
+      'backing-off',
+      'paused',
+      'suspended',
+      'completed',
+    ],
     properties: Object.fromEntries(
-      ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'].map(
-        (s) => [s, { type: 'integer' }],
-      ),
+      [
+        'pending',
+        'scheduled',
+        'ready',
+        'running',
+        'backing-off',
+        'paused',
+        'suspended',
+        'completed',
+      ].map((s) => [s, { type: 'integer' }]),
     ),
   },
   InvocationCounts: {
@@ -992,13 +1171,19 @@ export const ADMIN_OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/restate/awakeables/{id}/resolve': awakeableCommand(
+      'Resolve an awakeable of a Restate SDK handler with the body (JSON, or bytes of another content type)',
+    ),
+    '/restate/awakeables/{id}/reject': awakeableCommand(
+      "Reject an awakeable of a Restate SDK handler: the body (text, or a JSON string) is the failure's message",
+    ),
     '/invocations/{id}/cancel': invocationCommand('Cancel', {
       '409': error('Already completed'),
     }),
     '/invocations/{id}/kill': invocationCommand('Kill', { '409': error('Already completed') }),
     '/invocations/{id}/pause': invocationCommand('Pause', {
       '409': error(
-        'Not started yet (pending, scheduled) or completed: only ready, running and backing-off invocations can be paused',
+        'Not started yet (pending, scheduled) or completed: only ready, running, backing-off and suspended invocations can be paused',
       ),
     }),
     '/invocations/{id}/resume': invocationCommand('Resume', {

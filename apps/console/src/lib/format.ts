@@ -66,6 +66,12 @@ export function timeline(inv: Invocation): TimelineEvent[] {
     });
   } else if (inv.status === 'paused') {
     add(inv.modified_at, { label: 'paused', tone: 'warn' });
+  } else if (inv.status === 'suspended') {
+    add(inv.modified_at, {
+      label: 'suspended',
+      tone: 'info',
+      detail: 'waiting for a timer, a call or an awakeable',
+    });
   }
   if (inv.status === 'backing-off') {
     add(inv.next_retry_at, { label: 'next retry', tone: 'warn' });

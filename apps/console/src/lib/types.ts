@@ -34,6 +34,7 @@ export const INVOCATION_STATUSES = [
   'running',
   'backing-off',
   'paused',
+  'suspended',
   'completed',
 ] as const;
 export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
@@ -50,7 +51,11 @@ export interface Invocation {
   completion_failure: string | null;
   invoked_by: string;
   invoked_by_subscription_id: string | null;
+  /** The invocation that called or sent to this one (`invoked_by: service`). */
+  invoked_by_id?: string | null;
   restarted_from: string | null;
+  /** A workflow `run` that did not run: the run of its workflow id. */
+  workflow_run_of?: string | null;
   created_at: string;
   modified_at: string;
   inboxed_at: string | null;

@@ -106,6 +106,22 @@ export function InvocationPage() {
                 </Link>
               ) : null,
             ],
+            [
+              'called by',
+              i.invoked_by_id ? (
+                <Link key="cb" to="/invocations/$id" params={{ id: i.invoked_by_id }}>
+                  {i.invoked_by_id}
+                </Link>
+              ) : null,
+            ],
+            [
+              'workflow run of',
+              i.workflow_run_of ? (
+                <Link key="wr" to="/invocations/$id" params={{ id: i.workflow_run_of }}>
+                  {i.workflow_run_of}
+                </Link>
+              ) : null,
+            ],
             ['retries', i.retry_count],
             ['dead-letter topic', i.dead_letter_topic],
           ]}

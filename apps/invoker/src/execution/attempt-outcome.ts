@@ -7,7 +7,7 @@ import { decideRetry, RetryPolicy } from './retry-policy';
 export type AbortReason = 'kill' | 'cancel' | 'pause' | 'lease' | 'shutdown';
 
 /** How an attempt ended, as the `tributary_invoker_attempts_total` metric counts it. */
-export type AttemptKind = 'success' | 'terminal' | 'retryable' | 'aborted';
+export type AttemptKind = 'success' | 'terminal' | 'retryable' | 'aborted' | 'suspended';
 
 /** What to write for one attempt, and what the scheduler does with the invocation next. */
 export interface AttemptEnd {
@@ -96,6 +96,16 @@ export function attemptEnd({
         };
       }
     }
+  }
+  if (outcome.kind === 'suspended') {
+    // Waiting, not failed: the journal holds what it did so far; state changes come at the end.
+    const dueAt = outcome.wakeAt ?? Infinity;
+    const result: AttemptResult = {
+      ...base,
+      status: 'suspended',
+      nextRetryAt: outcome.wakeAt === null ? null : new Date(outcome.wakeAt),
+    };
+    return { result, finish: { kind: 'again', status: 'suspended', dueAt }, kind: 'suspended' };
   }
   // State changes are kept for exclusive handlers only: shared ones may read, not write.
   const state =

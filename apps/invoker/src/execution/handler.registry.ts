@@ -1,14 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { HandlerType, ServiceType } from '@tributary/shared';
 import type { RetryPolicyOverride } from './retry-policy';
 
 export interface HandlerTarget {
   deploymentUri: string;
+  serviceTy: ServiceType;
+  handlerTy: HandlerType | null;
   /**
    * Set for a deployment served by a Restate SDK: the invoker speaks Restate's service protocol
    * to it, in the versions its manifest gives.
    */
-  restate?: { minProtocolVersion: number; maxProtocolVersion: number };
+  restate?: {
+    minProtocolVersion: number;
+    maxProtocolVersion: number;
+    protocolMode: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+    transport: 'http2' | 'http1';
+  };
   additionalHeaders: Record<string, string>;
   inputContentType: string | null;
   /** Service-level then handler-level overrides from the manifest. */
@@ -18,6 +26,8 @@ export interface HandlerTarget {
 interface Row {
   service_name: string;
   handler_name: string;
+  service_ty: ServiceType;
+  handler_ty: HandlerType | null;
   input_content_type: string | null;
   uri: string;
   additional_headers: Record<string, string>;
@@ -76,7 +86,8 @@ export class HandlerRegistry {
 
   private async load(): Promise<void> {
     const rows: Row[] = await this.db.query(`
-      SELECT h.service_name, h.name AS handler_name, h.input_content_type, d.uri,
+      SELECT h.service_name, h.name AS handler_name, s.ty AS service_ty, h.ty AS handler_ty,
+             h.input_content_type, d.uri,
              d.additional_headers, d.manifest
         FROM handlers h
         JOIN services s ON s.name = h.service_name
@@ -86,6 +97,10 @@ export class HandlerRegistry {
       const manifest = r.manifest as {
         services?: Record<string, unknown>[];
         serviceProtocol?: string;
+        restate?: {
+          protocolMode?: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+          transport?: 'http2' | 'http1';
+        };
         minProtocolVersion?: number;
         maxProtocolVersion?: number;
       } | null;
@@ -95,10 +110,15 @@ export class HandlerRegistry {
       const h = handlers?.find((x) => x.name === r.handler_name);
       next.set(`${r.service_name}/${r.handler_name}`, {
         deploymentUri: r.uri,
+        serviceTy: r.service_ty,
+        handlerTy: r.handler_ty,
         ...(manifest?.serviceProtocol === 'restate' && {
           restate: {
             minProtocolVersion: manifest.minProtocolVersion ?? 5,
             maxProtocolVersion: manifest.maxProtocolVersion ?? 5,
+            // Deployments registered before these were stored: as discovery found them then.
+            protocolMode: manifest.restate?.protocolMode ?? 'REQUEST_RESPONSE',
+            transport: manifest.restate?.transport ?? 'http2',
           },
         }),
         additionalHeaders: r.additional_headers ?? {},

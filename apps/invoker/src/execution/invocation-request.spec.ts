@@ -15,6 +15,9 @@ const claimed: ClaimedInvocation = {
   retryCount: 2,
   retryPolicy: null,
   deadLetterTopic: null,
+  handlerTy: 'EXCLUSIVE',
+  callerId: null,
+  callerCompletionId: null,
 };
 
 describe('invocationRequest', () => {

@@ -13,9 +13,15 @@ import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 import { AttemptEnd, attemptEnd } from './attempt-outcome';
 import { HandlerRegistry } from './handler.registry';
 import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
-import { ClaimedInvocation, InvocationStore, OpenInvocation } from './invocation.store';
+import { ClaimedInvocation, Finished, InvocationStore, OpenInvocation } from './invocation.store';
 import { LeaseKeeper } from './lease-keeper';
-import { invokeRestate } from '@tributary/shared/restate';
+import {
+  closeRestateSessions,
+  invokeRestate,
+  loadRequestIdentity,
+  RequestSigner,
+} from '@tributary/shared/restate';
+import { RestateRuntimes } from './restate-runtime';
 import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
 
 export const SCHEDULER = Symbol('SCHEDULER');
@@ -52,6 +58,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
   readonly owner: string;
   private readonly client: HandlerClient;
   private readonly leases: LeaseKeeper;
+  /** Restate's request identity, for SDK endpoints started with `identityKeys`. */
+  private readonly identity?: RequestSigner;
   private claimQueue: OpenInvocation[] = [];
   private claimsInFlight = 0;
   private finishQueue: PendingFinish[] = [];
@@ -68,12 +76,14 @@ export class InvocationExecutor implements OnApplicationShutdown {
     @Inject(InvocationStore) private readonly store: InvocationStore,
     @Inject(HandlerRegistry) private readonly registry: HandlerRegistry,
     @Inject(InvokerMetrics) private readonly metrics: InvokerMetrics,
+    @Inject(RestateRuntimes) private readonly runtimes: RestateRuntimes,
   ) {
     this.client = new HandlerClient({
       maxResponseBytes: config.invoker.maxResponseBytes,
       maxResponseBytesSetting: 'invoker.max-response-bytes',
     });
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
+    this.identity = loadRequestIdentity(config.invoker.requestIdentityPrivateKeyPemFile);
     const ttl = config.invoker.leaseTtlMs;
     this.leases = new LeaseKeeper(ttl, (ids) => this.store.renewLeases(this.owner, ids, ttl), {
       expiring: (id) =>
@@ -125,7 +135,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     clearTimeout(grace);
     await this.flushFinishes();
     this.leases.stop();
-    await this.client.close();
+    await Promise.all([this.client.close(), closeRestateSessions()]);
   }
 
   private drain(): void {
@@ -255,6 +265,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     let outcome: InvokeOutcome | 'aborted';
     let policies: RetryPolicyOverride[] = [];
     let journaled = false;
+    let runOf: string | undefined;
     try {
       const target = await this.registry.resolve(c.service, c.handler);
       if (!target) {
@@ -267,37 +278,46 @@ export class InvocationExecutor implements OnApplicationShutdown {
         policies = target.retryPolicies;
         journaled = target.restate !== undefined;
         const badInput = checkJsonInput(target.inputContentType, c.input);
+        const earlierRun =
+          c.handlerTy === 'WORKFLOW' && !badInput
+            ? await this.store.workflowRun(c.service, c.key, c.handler, c.id)
+            : undefined;
+        if (earlierRun) runOf = earlierRun.id;
         outcome = badInput
           ? failure(true, 400, badInput)
-          : target.restate
-            ? await invokeRestate({
-                deploymentUri: target.deploymentUri,
-                service: c.service,
-                handler: c.handler,
-                protocol: target.restate,
-                invocationId: c.id,
-                key: c.key,
-                input: c.input ?? Buffer.alloc(0),
-                headers: c.headers,
-                state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
-                retryCount: c.retryCount,
-                // Epoch 1 is the first claim ever: no attempt before it can have stored a journal.
-                journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
-                persist: (from, entries) => this.store.appendJournal(c.id, c.epoch, from, entries),
-                timeoutMs: this.config.invoker.requestTimeoutMs,
-                maxResponseBytes: this.config.invoker.maxResponseBytes,
-                signal: run.controller.signal,
-              })
-            : await this.client.invoke(
-                target.deploymentUri,
-                invocationRequest(c, attempt, target.inputContentType, state),
-                {
+          : earlierRun
+            ? earlierRunOutcome(earlierRun)
+            : target.restate
+              ? await invokeRestate({
+                  deploymentUri: target.deploymentUri,
+                  service: c.service,
+                  handler: c.handler,
+                  protocol: target.restate,
+                  invocationId: c.id,
+                  key: c.key,
+                  input: c.input ?? Buffer.alloc(0),
+                  headers: c.headers,
+                  state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
+                  retryCount: c.retryCount,
+                  // Epoch 1 is the first claim ever: no attempt before it can have stored a journal.
+                  journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
+                  inbox: c.epoch > 1 ? await this.store.inbox(c.id) : [],
+                  runtime: this.runtimes.for(c),
+                  identity: this.identity,
                   timeoutMs: this.config.invoker.requestTimeoutMs,
+                  maxResponseBytes: this.config.invoker.maxResponseBytes,
                   signal: run.controller.signal,
-                  signingKey: this.config.invoker.signingKey,
-                  extraHeaders: target.additionalHeaders,
-                },
-              );
+                })
+              : await this.client.invoke(
+                  target.deploymentUri,
+                  invocationRequest(c, attempt, target.inputContentType, state),
+                  {
+                    timeoutMs: this.config.invoker.requestTimeoutMs,
+                    signal: run.controller.signal,
+                    signingKey: this.config.invoker.signingKey,
+                    extraHeaders: target.additionalHeaders,
+                  },
+                );
       }
     } catch (err) {
       outcome =
@@ -328,6 +348,21 @@ export class InvocationExecutor implements OnApplicationShutdown {
     });
     this.metrics.attempts.inc({ outcome: end.kind });
     if (journaled) end.result.journaled = true;
+    if (runOf) end.result.workflowRunOf = runOf;
+    if (end.result.status === 'completed') {
+      const r = end.result;
+      end.result.notifyCaller = this.runtimes.callResult(
+        c,
+        r.completionResult === 'success'
+          ? { value: r.output ?? Buffer.alloc(0) }
+          : {
+              failure: {
+                code: r.lastFailureCode ?? 500,
+                message: r.completionFailure ?? 'the invocation failed',
+              },
+            },
+      );
+    }
     const pending: PendingFinish = end;
     // An exclusive invocation that ends here hands its key, and the key's state, to the next.
     if (c.exclusive && end.finish.kind === 'done') pending.handover = { stateBefore: state };
@@ -347,7 +382,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
         const batch = this.finishQueue.splice(0, FINISH_BATCH);
         const successors = this.successors(batch);
         const claimedAt = Date.now();
-        let recorded: { applied: Set<string>; claimed: ClaimedInvocation[] };
+        let recorded: Finished;
         try {
           recorded = await this.store.finish(
             batch.map((b) => b.result),
@@ -380,8 +415,11 @@ export class InvocationExecutor implements OnApplicationShutdown {
           }
           if (result.status === 'completed')
             this.metrics.completed.inc({ result: result.completionResult ?? 'failure' });
-          this.scheduler.finish(result.id, finish);
+          // Something arrived for it while it ran: it is due now, not when it said.
+          const woken = recorded.woken.has(result.id) && finish.kind === 'again';
+          this.scheduler.finish(result.id, woken ? { ...finish, dueAt: 0 } : finish);
         }
+        void this.runtimes.wake(recorded.wake);
         const claimed = new Map(recorded.claimed.map((c) => [c.id, c]));
         for (const { next, state } of successors) {
           const c = claimed.get(next.id);
@@ -425,6 +463,25 @@ export class InvocationExecutor implements OnApplicationShutdown {
     }
     return out;
   }
+}
+
+/**
+ * A workflow's `run` executes once per workflow id: a later invocation of it for the same id
+ * does not run, and records the first run's result (Restate answers such a submission with the
+ * first run's output too).
+ */
+function earlierRunOutcome(
+  run: NonNullable<Awaited<ReturnType<InvocationStore['workflowRun']>>>,
+): InvokeOutcome {
+  if (run.result === 'success') {
+    return {
+      kind: 'success',
+      output: run.output ?? Buffer.alloc(0),
+      contentType: run.contentType ?? undefined,
+      state: { set: new Map(), clear: [], clearAll: false },
+    };
+  }
+  return failure(true, run.code ?? 500, run.failure ?? 'the workflow run failed');
 }
 
 function failure(terminal: boolean, code: number, message: string): InvokeOutcome {

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InvocationCommand, InvocationStatus } from '@tributary/shared';
-import { handlerHeaders, isExclusive, keyOf, mayRunSql, returnedRows } from '@tributary/shared';
+import type { CallCommand, Delivery, WakeAddress } from '@tributary/shared';
+import {
+  deliverToInbox,
+  handlerHeaders,
+  isExclusive,
+  keyOf,
+  mayRunSql,
+  returnedRows,
+} from '@tributary/shared';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
@@ -26,12 +34,16 @@ export interface ClaimedInvocation {
   key: string;
   exclusive: boolean;
   serviceTy: string;
+  handlerTy: string | null;
   input: Buffer | null;
   headers: Record<string, string>;
   rawHeaders: Record<string, string> | null;
   retryCount: number;
   retryPolicy: Record<string, unknown> | null;
   deadLetterTopic: string | null;
+  /** The invocation that called this one and waits for its result (a Restate SDK call). */
+  callerId: string | null;
+  callerCompletionId: number | null;
 }
 
 export interface StateChangeSet {
@@ -44,7 +56,7 @@ export interface StateChangeSet {
 export interface AttemptResult {
   id: string;
   epoch: number;
-  status: 'completed' | 'backing-off' | 'paused' | 'pending' | 'ready';
+  status: 'completed' | 'backing-off' | 'paused' | 'pending' | 'ready' | 'suspended';
   completionResult: 'success' | 'failure' | null;
   output: Buffer | null;
   outputContentType: string | null;
@@ -58,7 +70,14 @@ export interface AttemptResult {
   state: { service: string; key: string; changes: StateChangeSet } | null;
   /** Set when the invocation may have a journal (Restate SDK deployments): deleted on completion. */
   journaled?: boolean;
+  /** Its result for the caller's inbox, delivered with the completion. */
+  notifyCaller?: Delivery;
+  /** Set on a workflow run that did not run: the run of its workflow id it records. */
+  workflowRunOf?: string;
 }
+
+/** A workflow promise's value or failure. */
+export type PromiseResult = { value: Uint8Array } | { failure: { code: number; message: string } };
 
 /** One journal entry of Restate's service protocol, as stored. */
 export interface JournalEntry {
@@ -87,7 +106,7 @@ function toOpen(r: OpenRow): OpenInvocation {
   const due =
     r.status === 'running'
       ? (r.lease_expires_at?.getTime() ?? 0)
-      : (r.next_retry_at?.getTime() ?? 0);
+      : (r.next_retry_at?.getTime() ?? (r.status === 'suspended' ? Infinity : 0));
   return {
     id: r.id,
     seq: BigInt(r.seq),
@@ -316,6 +335,9 @@ export class InvocationStore {
           retryCount: 0,
           retryPolicy: c.retryPolicy ?? null,
           deadLetterTopic: c.deadLetterTopic,
+          handlerTy: c.target.handlerTy,
+          callerId: null,
+          callerCompletionId: null,
         },
       });
     }
@@ -358,18 +380,33 @@ export class InvocationStore {
     return rows.map((r) => ({ type: r.type, flags: r.flags, body: r.body }));
   }
 
+  /** What arrived in an invocation's inbox (call results, signals, promise values). */
+  async inbox(id: string): Promise<{ dedup: string; message: JournalEntry }[]> {
+    const rows: { dedup: string; type: number; flags: number; body: Buffer }[] =
+      await this.db.query(
+        `SELECT dedup, type, flags, body FROM invocation_inbox WHERE id = $1 ORDER BY created_at, dedup`,
+        [id],
+      );
+    return rows.map((r) => ({
+      dedup: r.dedup,
+      message: { type: r.type, flags: r.flags, body: r.body },
+    }));
+  }
+
   /**
-   * Appends entries to an invocation's journal from position `from`, only while the claim of
-   * `epoch` holds; false when it no longer does (nothing written). Written entries are never
-   * rewritten: a second writer of the same positions changes nothing.
+   * Appends entries to an invocation's journal from position `from`, and deletes the inbox
+   * entries moved into it (`consumed`), only while the claim of `epoch` holds; false when it no
+   * longer does (nothing written). Written entries are never rewritten: a second writer of the
+   * same positions changes nothing.
    */
   async appendJournal(
     id: string,
     epoch: number,
     from: number,
     entries: JournalEntry[],
+    consumed: string[] = [],
   ): Promise<boolean> {
-    if (entries.length === 0) return true;
+    if (entries.length === 0 && consumed.length === 0) return true;
     const rows = returnedRows<{ held: boolean }>(
       await this.db.query(
         `WITH held AS (
@@ -379,7 +416,10 @@ export class InvocationStore {
            SELECT $1, $3 + u.i - 1, u.type, u.flags, u.body
              FROM unnest($4::int[], $5::int[], $6::bytea[]) WITH ORDINALITY AS u(type, flags, body, i)
             WHERE EXISTS (SELECT 1 FROM held)
-           ON CONFLICT (id, idx) DO NOTHING)
+           ON CONFLICT (id, idx) DO NOTHING),
+         del AS (
+           DELETE FROM invocation_inbox
+            WHERE id = $1 AND dedup = ANY($7) AND EXISTS (SELECT 1 FROM held))
          SELECT EXISTS (SELECT 1 FROM held) AS held`,
         [
           id,
@@ -388,10 +428,222 @@ export class InvocationStore {
           entries.map((e) => e.type),
           entries.map((e) => e.flags),
           entries.map((e) => Buffer.from(e.body)),
+          consumed,
         ],
       ),
     );
     return rows[0]?.held ?? false;
+  }
+
+  /** Puts notifications in other invocations' inboxes, waking those suspended. */
+  deliver(deliveries: Delivery[]): Promise<WakeAddress[]> {
+    return this.db.transaction((tx) => deliverToInbox(tx, deliveries));
+  }
+
+  /**
+   * Suspended invocations of these bus partitions that are due (a timer fired, or something
+   * arrived whose `wake` message was lost): what a periodic sweep hands to the scheduler.
+   */
+  async dueSuspended(partitions: number[]): Promise<OpenInvocation[]> {
+    if (partitions.length === 0) return [];
+    const rows: OpenRow[] = await this.db.query(
+      `SELECT ${OPEN_COLUMNS} FROM invocations
+        WHERE status = 'suspended' AND bus_partition = ANY($1) AND next_retry_at <= now()
+        ORDER BY seq`,
+      [partitions],
+    );
+    return rows.map(toOpen);
+  }
+
+  /**
+   * A workflow promise operation, under the promise's lock: `complete` stores it (once: a
+   * replay of the same command finds its own completion) and delivers it to the waiters; `get`
+   * answers now or registers the caller as a waiter; `peek` answers now. Returns the answer's
+   * fields (undefined = wait) and the invocations to wake.
+   */
+  async promise(
+    workflow: { service: string; key: string; invocationId: string },
+    op: {
+      kind: 'get' | 'peek' | 'complete';
+      name: string;
+      completionId: number;
+      result?: PromiseResult;
+    },
+    notification: (
+      kind: 'get' | 'peek',
+      completionId: number,
+      result: PromiseResult | undefined,
+    ) => JournalEntry,
+  ): Promise<{
+    answer?: PromiseResult | 'waiting' | 'completed' | 'already';
+    wake: WakeAddress[];
+  }> {
+    const { service, key, invocationId } = workflow;
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, [
+        `${service}/${key}/${op.name}`,
+      ]);
+      const [row]: {
+        value: Buffer | null;
+        failure_code: number | null;
+        failure_message: string | null;
+        completed_by: string;
+      }[] = await tx.query(
+        `SELECT value, failure_code, failure_message, completed_by FROM workflow_promises
+          WHERE service_name = $1 AND workflow_key = $2 AND name = $3`,
+        [service, key, op.name],
+      );
+      const stored: PromiseResult | undefined = row
+        ? row.failure_code !== null
+          ? { failure: { code: row.failure_code, message: row.failure_message ?? '' } }
+          : { value: row.value ?? Buffer.alloc(0) }
+        : undefined;
+      if (op.kind === 'peek') return { answer: stored ?? 'waiting', wake: [] };
+      if (op.kind === 'get') {
+        if (stored) return { answer: stored, wake: [] };
+        await tx.query(
+          `INSERT INTO workflow_promise_waiters
+             (service_name, workflow_key, name, invocation_id, completion_id, kind)
+           VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT DO NOTHING`,
+          [service, key, op.name, invocationId, op.completionId],
+        );
+        return { answer: 'waiting', wake: [] };
+      }
+      const by = `${invocationId}:${op.completionId}`;
+      if (row) return { answer: row.completed_by === by ? 'completed' : 'already', wake: [] };
+      const result = op.result!;
+      await tx.query(
+        `INSERT INTO workflow_promises
+           (service_name, workflow_key, name, value, failure_code, failure_message, completed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          service,
+          key,
+          op.name,
+          'value' in result ? Buffer.from(result.value) : null,
+          'failure' in result ? result.failure.code : null,
+          'failure' in result ? result.failure.message : null,
+          by,
+        ],
+      );
+      const waiters = returnedRows<{ invocation_id: string; completion_id: number }>(
+        await tx.query(
+          `DELETE FROM workflow_promise_waiters
+            WHERE service_name = $1 AND workflow_key = $2 AND name = $3
+            RETURNING invocation_id, completion_id`,
+          [service, key, op.name],
+        ),
+      );
+      const wake = await deliverToInbox(
+        tx,
+        waiters.map((w) => ({
+          id: w.invocation_id,
+          dedup: `c:${w.completion_id}`,
+          ...notification('get', w.completion_id, result),
+        })),
+      );
+      return { answer: 'completed', wake };
+    });
+  }
+
+  /** The first completed `run` of a workflow id other than `id`, if any: run-once per id. */
+  async workflowRun(
+    service: string,
+    key: string,
+    handler: string,
+    id: string,
+  ): Promise<
+    | {
+        id: string;
+        result: 'success' | 'failure';
+        output: Buffer | null;
+        contentType: string | null;
+        failure: string | null;
+        code: number | null;
+      }
+    | undefined
+  > {
+    const [row]: {
+      id: string;
+      completion_result: 'success' | 'failure';
+      output: Buffer | null;
+      output_content_type: string | null;
+      completion_failure: string | null;
+      last_failure_code: number | null;
+    }[] = await this.db.query(
+      `SELECT id, completion_result, output, output_content_type, completion_failure,
+              last_failure_code
+         FROM invocations
+        WHERE target_service = $1 AND target_key = $2 AND target_handler = $3 AND id <> $4
+          AND status = 'completed' AND workflow_run_of IS NULL
+        ORDER BY seq LIMIT 1`,
+      [service, key, handler, id],
+    );
+    return row
+      ? {
+          id: row.id,
+          result: row.completion_result,
+          output: row.output,
+          contentType: row.output_content_type,
+          failure: row.completion_failure,
+          code: row.last_failure_code,
+        }
+      : undefined;
+  }
+
+  /** Inserts the calls and sends of Restate SDK handlers (idempotent on the id); returns the open ones. */
+  async insertCalls(
+    calls: { command: CallCommand; busPartition: number }[],
+  ): Promise<OpenInvocation[]> {
+    if (calls.length === 0) return [];
+    const rows: OpenRow[] = await this.db.query(
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+           $6::text[], $7::boolean[], $8::text[], $9::int[], $10::bigint[], $11::int[],
+           $12::bytea[], $13::json[]) WITH ORDINALITY
+           AS v(id, service, handler, key, service_ty, handler_ty, exclusive, caller_id,
+                caller_completion_id, invoke_at, bus_partition, input, headers, ord)),
+       ins AS (
+         INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
+           handler_ty, exclusive, status, invoked_by, caller_id, caller_completion_id,
+           next_retry_at, scheduled_at, inboxed_at, bus_partition)
+         SELECT v.id, v.service, v.handler, v.key, v.service_ty, v.handler_ty, v.exclusive,
+           CASE WHEN v.invoke_at IS NOT NULL THEN 'scheduled'
+                WHEN v.exclusive THEN 'pending' ELSE 'ready' END,
+           'service', v.caller_id, v.caller_completion_id,
+           CASE WHEN v.invoke_at IS NOT NULL THEN to_timestamp(v.invoke_at / 1000.0) END,
+           CASE WHEN v.invoke_at IS NOT NULL THEN now() END,
+           CASE WHEN v.exclusive THEN now() END, v.bus_partition
+         FROM v ORDER BY v.ord
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${OPEN_COLUMNS}),
+       payloads AS (
+         INSERT INTO invocation_payloads (id, input, headers)
+         SELECT v.id, v.input, v.headers FROM v JOIN ins ON ins.id = v.id
+         ON CONFLICT (id) DO NOTHING)
+       SELECT * FROM ins`,
+      [
+        calls.map((c) => c.command.id),
+        calls.map((c) => c.command.target.service),
+        calls.map((c) => c.command.target.handler),
+        calls.map((c) => c.command.target.key),
+        calls.map((c) => c.command.target.serviceTy),
+        calls.map((c) => c.command.target.handlerTy),
+        calls.map((c) => isExclusive(c.command.target.serviceTy, c.command.target.handlerTy)),
+        calls.map((c) => c.command.callerId),
+        calls.map((c) => c.command.callerCompletionId),
+        calls.map((c) => c.command.invokeAt),
+        calls.map((c) => c.busPartition),
+        calls.map((c) => c.command.body),
+        calls.map((c) => JSON.stringify(c.command.headers)),
+      ],
+    );
+    const open = rows.map(toOpen);
+    if (open.length < calls.length) {
+      const seen = new Set(open.map((o) => o.id));
+      open.push(...(await this.open(calls.map((c) => c.command.id).filter((id) => !seen.has(id)))));
+    }
+    return open;
   }
 
   /** Paused invocations of the given bus partitions (a partial index keeps this cheap). */
@@ -470,11 +722,9 @@ export class InvocationStore {
    * their keys' queues: the key passes from one invocation to the next without a round trip, and
    * with the state just written, which nobody else can have changed in between.
    */
-  async finish(
-    results: AttemptResult[],
-    next?: SuccessorClaims,
-  ): Promise<{ applied: Set<string>; claimed: ClaimedInvocation[] }> {
-    if (results.length === 0) return { applied: new Set(), claimed: [] };
+  async finish(results: AttemptResult[], next?: SuccessorClaims): Promise<Finished> {
+    if (results.length === 0)
+      return { applied: new Set(), claimed: [], woken: new Set(), wake: [] };
     return this.db.transaction(async (tx) => {
       // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
       if (next) await lockKeys(tx, next.keys);
@@ -487,11 +737,13 @@ export class InvocationStore {
                 last_failure_code = COALESCE(v.last_failure_code, i.last_failure_code),
                 retry_count = v.retry_count, next_retry_at = v.next_retry_at,
                 completed_at = CASE WHEN v.status = 'completed' THEN now() END,
+                workflow_run_of = v.run_of,
                 lease_owner = NULL, lease_expires_at = NULL, modified_at = now()
            FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bytea[], $6::text[],
-                       $7::text[], $8::text[], $9::int[], $10::int[], $11::timestamptz[])
+                       $7::text[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
+                       $12::text[])
              AS v(id, epoch, status, result, output, ct, failure, last_failure, last_failure_code,
-                  retry_count, next_retry_at)
+                  retry_count, next_retry_at, run_of)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
           RETURNING i.id`,
           [
@@ -506,17 +758,43 @@ export class InvocationStore {
             results.map((r) => r.lastFailureCode),
             results.map((r) => r.retryCount),
             results.map((r) => r.nextRetryAt),
+            results.map((r) => r.workflowRunOf ?? null),
           ],
         ),
       );
       const applied = new Set(rows.map((r) => r.id));
+      const done = results.filter((r) => applied.has(r.id));
       // A completed invocation's journal has served its purpose.
-      const journalsDone = results
-        .filter((r) => r.journaled && r.status === 'completed' && applied.has(r.id))
+      const journalsDone = done
+        .filter((r) => r.journaled && r.status === 'completed')
         .map((r) => r.id);
       if (journalsDone.length > 0) {
         await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [journalsDone]);
+        await tx.query(`DELETE FROM invocation_inbox WHERE id = ANY($1)`, [journalsDone]);
+        await tx.query(`DELETE FROM workflow_promise_waiters WHERE invocation_id = ANY($1)`, [
+          journalsDone,
+        ]);
       }
+      // What arrived while it ran wakes it at once (see deliverToInbox for the race it closes).
+      const suspended = done.filter((r) => r.status === 'suspended').map((r) => r.id);
+      const woken = new Set<string>();
+      if (suspended.length > 0) {
+        const rows = returnedRows<{ id: string }>(
+          await tx.query(
+            `UPDATE invocations i SET next_retry_at = now()
+              WHERE i.id = ANY($1) AND i.status = 'suspended'
+                AND EXISTS (SELECT 1 FROM invocation_inbox b WHERE b.id = i.id)
+              RETURNING i.id`,
+            [suspended],
+          ),
+        );
+        for (const r of rows) woken.add(r.id);
+      }
+      // A callee's result goes to its caller with its completion.
+      const wake = await deliverToInbox(
+        tx,
+        done.flatMap((r) => (r.status === 'completed' && r.notifyCaller ? [r.notifyCaller] : [])),
+      );
       await applyStateChanges(
         tx,
         results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
@@ -524,9 +802,21 @@ export class InvocationStore {
       // Only after an end that was recorded: otherwise the state handed over is not the key's.
       const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
       const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
-      return { applied, claimed };
+      return { applied, claimed, woken, wake };
     });
   }
+}
+
+/** What `finish` recorded. */
+export interface Finished {
+  /** The results whose claim still held: written. */
+  applied: Set<string>;
+  /** Successors claimed in the same transaction. */
+  claimed: ClaimedInvocation[];
+  /** Suspended ones that found something in their inbox: due now. */
+  woken: Set<string>;
+  /** Other invocations woken by what was delivered (callers): send each a `wake`. */
+  wake: WakeAddress[];
 }
 
 /** Invocations to claim after the ones whose end is recorded, and their keys (locked first). */
@@ -586,11 +876,14 @@ async function claimIn(
               running_at = now(), modified_at = now()
         WHERE i.id = ANY($1)
           AND (i.status IN ('pending', 'ready', 'scheduled', 'backing-off')
-               OR (i.status = 'running' AND i.lease_expires_at < now()))
+               OR (i.status = 'running' AND i.lease_expires_at < now())
+               -- Suspended: due once its timer fires or something arrives for it.
+               OR (i.status = 'suspended' AND i.next_retry_at IS NOT NULL))
           AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
           AND ${CLAIM_MAY_RUN}
        RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
-                 i.service_ty, i.retry_count, i.retry_policy, i.dead_letter_topic)
+                 i.service_ty, i.handler_ty, i.retry_count, i.retry_policy, i.dead_letter_topic,
+                 i.caller_id, i.caller_completion_id)
      SELECT c.*, p.input, p.headers, p.raw_headers
        FROM c LEFT JOIN invocation_payloads p ON p.id = c.id`,
     [ids, owner, leaseMs],
@@ -603,12 +896,15 @@ async function claimIn(
     key: r.target_key as string,
     exclusive: r.exclusive as boolean,
     serviceTy: r.service_ty as string,
+    handlerTy: r.handler_ty as string | null,
     input: r.input as Buffer | null,
     headers: (r.headers ?? {}) as Record<string, string>,
     rawHeaders: r.raw_headers as Record<string, string> | null,
     retryCount: r.retry_count as number,
     retryPolicy: r.retry_policy as Record<string, unknown> | null,
     deadLetterTopic: r.dead_letter_topic as string | null,
+    callerId: r.caller_id as string | null,
+    callerCompletionId: r.caller_completion_id as number | null,
   }));
 }
 

@@ -8,6 +8,7 @@ import {
 import {
   Bus,
   BusMessageError,
+  CallCommand,
   decodeBusRecord,
   InvocationControl,
   invokerGroup,
@@ -33,6 +34,9 @@ import { failedCommand, storableCommand } from './storable-command';
 /** Commands of one batch to start with their insert; the batches of a fetch are inserted together. */
 type StartRequest = Pick<DirectStart, 'ids' | 'keys'>;
 
+/** How often suspended invocations that became due unannounced are looked for. */
+const SWEEP_MS = 2_000;
+
 /** Above this many open invocations in memory, ingestion waits: memory stays bounded under lag. */
 const MAX_SCHEDULED = 10_000;
 
@@ -50,6 +54,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   private stopping = false;
   /** Commands being started by inserts in progress (they hold concurrency not yet in flight). */
   private reserved = 0;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -81,14 +86,32 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.consumer.start((batch, ctx) => this.handle(batch, ctx));
+    this.sweeper = setInterval(() => void this.sweepSuspended(), SWEEP_MS);
     this.logger.log(`consuming ${this.bus.topics.invocations} as ${this.executor.owner}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // Stop taking commands first; the executor then finishes or hands back what it runs.
     this.stopping = true;
+    clearInterval(this.sweeper);
     await this.consumer.stop();
     await this.syncing;
+  }
+
+  /**
+   * Suspended invocations of the owned partitions that became due without this process being
+   * told (a `wake` message lost between a delivery's commit and its send): scheduled now.
+   */
+  private async sweepSuspended(): Promise<void> {
+    if (this.stopping || this.owned.size === 0) return;
+    try {
+      const due = await this.store.dueSuspended([...this.owned]);
+      if (due.length === 0) return;
+      this.scheduler.upsert(due.filter((o) => this.owned.has(o.busPartition)));
+      this.executor.pump();
+    } catch (err) {
+      this.logger.warn(`sweeping suspended invocations failed: ${String(err)}`);
+    }
   }
 
   private async syncOwnership(): Promise<void> {
@@ -260,12 +283,15 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       await ctx.heartbeat();
     }
     const commands: ArrivedCommand[] = [];
+    const calls: { command: CallCommand; busPartition: number }[] = [];
     const controls: InvocationControl[] = [];
     for (const record of batch.records) {
       try {
         const message = decodeBusRecord(record.value, record.headers);
         if (message.type === 'invoke')
           commands.push({ command: message, busPartition: batch.partition });
+        else if (message.type === 'call')
+          calls.push({ command: message, busPartition: batch.partition });
         else controls.push(message);
       } catch (err) {
         if (!(err instanceof BusMessageError)) throw err;
@@ -285,7 +311,9 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     } finally {
       this.reserved -= start?.ids.size ?? 0;
     }
-    this.metrics.commandsIngested.inc(commands.length);
+    // Calls made by handlers: rare next to records, inserted on their own.
+    if (calls.length > 0) open.push(...(await this.store.insertCalls(calls)));
+    this.metrics.commandsIngested.inc(commands.length + calls.length);
     if (owned) this.scheduler.upsert(open);
     for (const control of controls) await this.executor.control(control.id, control.action);
     this.executor.pump();

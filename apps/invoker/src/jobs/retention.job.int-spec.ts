@@ -3,6 +3,7 @@ import { loadConfig } from '../../../../libs/shared/src/config';
 import {
   InvocationEntity,
   InvocationPayloadEntity,
+  WorkflowPromiseEntity,
 } from '../../../../libs/shared/src/database/entities';
 import { newInvocationId } from '../../../../libs/shared/src/ids/ids';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
@@ -65,6 +66,40 @@ describe('retention (real Postgres)', () => {
     const left = (await ds.getRepository(InvocationEntity).find()).map((r) => r.id).sort();
     expect(left).toEqual([rows.recent.id, rows.running.id, rows.awaitingDeadLetter.id].sort());
     expect((await payloads.find()).map((p) => p.id).sort()).toEqual(left);
+  });
+
+  it("purges a workflow's completed promises after the retention, unless its run is still open", async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const promises = ds.getRepository(WorkflowPromiseEntity);
+    const promise = (key: string, completedAt: Date) => ({
+      serviceName: 'Signup',
+      workflowKey: key,
+      name: 'approved',
+      value: Buffer.from('"yes"'),
+      completedBy: 'inv_x:1',
+      completedAt,
+    });
+    await promises.insert([
+      promise('done', hourAgo),
+      promise('open', hourAgo),
+      promise('fresh', new Date()),
+    ]);
+    await ds.getRepository(InvocationEntity).save(
+      row({
+        status: 'suspended',
+        completionResult: null,
+        completedAt: null,
+        targetService: 'Signup',
+        targetKey: 'open',
+        serviceTy: 'WORKFLOW',
+        handlerTy: 'WORKFLOW',
+        exclusive: true,
+      }),
+    );
+    const config = loadConfig({ argv: [], env: {} });
+    config.invocation.retentionMs = 60_000;
+    await new RetentionJob(ds, config).purge();
+    expect((await promises.find()).map((p) => p.workflowKey).sort()).toEqual(['fresh', 'open']);
   });
 
   it('defaults to 24 hours, as Restate does', () => {

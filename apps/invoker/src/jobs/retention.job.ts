@@ -58,7 +58,8 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
                 LIMIT $2)
              RETURNING id),
            p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id),
-           j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id)
+           j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
+           b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id)
          SELECT id FROM d`,
           [this.config.invocation.retentionMs, BATCH],
         ),
@@ -66,6 +67,16 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
       total += rows.length;
       if (rows.length < BATCH) break;
     }
+    // A workflow's promises are kept for the retention once completed, while its run is not open.
+    await this.db.query(
+      `DELETE FROM workflow_promises w
+        WHERE w.completed_at < now() - $1 * interval '1 millisecond'
+          AND NOT EXISTS (SELECT 1 FROM invocations i
+                           WHERE i.exclusive AND i.status <> 'completed'
+                             AND i.target_service = w.service_name
+                             AND i.target_key = w.workflow_key)`,
+      [this.config.invocation.retentionMs],
+    );
     if (total > 0) this.logger.log(`purged ${total} completed invocations`);
     return total;
   }

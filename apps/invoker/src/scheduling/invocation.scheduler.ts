@@ -228,6 +228,8 @@ export class InvocationScheduler {
   private enqueue(slot: Slot): void {
     const inv = slot.inv;
     if (slot.queued !== null || this.inFlight.has(inv.id) || inv.status === 'paused') return;
+    // Suspended until something arrives for it: a `wake` control message brings it back.
+    if (inv.dueAt === Infinity) return;
     if (inv.exclusive && this.keyQueues.get(queueKey(inv))?.[0]?.id !== inv.id) return;
     if (inv.dueAt > this.now()) {
       slot.queued = 'delayed';

@@ -1,6 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ConfigError, formatConfigError } from './config.error';
 import { loadConfig, loadConfigOrExit } from './config.loader';
 import type { ConfigEnv, TributaryConfig } from './config.types';
@@ -548,6 +549,48 @@ max-interval = "1s"
     expect(lines.join('\n')).not.toContain('hunter2');
     expect(lines[1]).toBe(
       'invoker.signing-key: must be a non-empty string; got a secret, not shown',
+    );
+  });
+});
+
+describe('loadConfig: invoker.request-identity-private-key-pem-file', () => {
+  const pem = (type: 'ed25519' | 'x25519') =>
+    (type === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('x25519')
+    ).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const keyFile = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('is unset by default and resolves a relative path against the working directory', () => {
+    expect(load(undefined).invoker.requestIdentityPrivateKeyPemFile).toBeUndefined();
+    const path = keyFile('identity.pem', pem('ed25519'));
+    const config = load(
+      `[invoker]\nrequest-identity-private-key-pem-file = "${relative(process.cwd(), path)}"\n`,
+    );
+    expect(config.invoker.requestIdentityPrivateKeyPemFile).toBe(path);
+  });
+
+  it('is read from TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE', () => {
+    const path = keyFile('identity-env.pem', pem('ed25519'));
+    const config = load(undefined, { TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE: path });
+    expect(config.invoker.requestIdentityPrivateKeyPemFile).toBe(path);
+  });
+
+  it('names the setting and the file when the file is missing or not an Ed25519 key', () => {
+    const missing = join(dir, 'no-such-key.pem');
+    expect(problemsOf(`[invoker]\nrequest-identity-private-key-pem-file = "${missing}"\n`)).toEqual(
+      [`invoker.request-identity-private-key-pem-file: the file '${missing}' does not exist`],
+    );
+    const x25519 = keyFile('x25519.pem', pem('x25519'));
+    const [line] = problemsOf(undefined, {
+      TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE: x25519,
+    });
+    expect(line).toBe(
+      `TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE (invoker.request-identity-private-key-pem-file): '${x25519}' holds a key of type x25519, not Ed25519; expected one Ed25519 private key in PKCS#8 PEM form (-----BEGIN PRIVATE KEY-----), as made by 'openssl genpkey -algorithm ed25519'`,
     );
   });
 });

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { didYouMean, parseBrokerList } from '../kafka/options';
+import { RequestIdentity, RequestIdentityKeyError } from '../restate/request-identity';
 import { CONFIG_DEFAULTS } from './config.defaults';
 import { ConfigError, ConfigProblem } from './config.error';
 import {
@@ -157,6 +159,10 @@ function build(s: ValidSections, sources: Sources, warnings: string[]): Tributar
       concurrency: s.invoker.concurrency ?? d.invoker.concurrency,
       requestTimeoutMs: ms(s.invoker.requestTimeout ?? d.invoker.requestTimeout),
       signingKey: s.invoker.signingKey,
+      requestIdentityPrivateKeyPemFile:
+        s.invoker.requestIdentityPrivateKeyPemFile === undefined
+          ? undefined
+          : resolve(s.invoker.requestIdentityPrivateKeyPemFile),
       leaseTtlMs: ms(s.invoker.leaseTtl ?? d.invoker.leaseTtl),
       maxResponseBytes: s.invoker.maxResponseBytes ?? d.invoker.maxResponseBytes,
       id: s.invoker.id,
@@ -193,6 +199,21 @@ function checkConsistency(config: TributaryConfig, problems: ConfigProblem[]): v
   }
 }
 
+/**
+ * Files a setting names, read now so that a missing, unreadable or wrong one stops the app at
+ * start rather than at its first request.
+ */
+function checkFiles(config: TributaryConfig, problems: ConfigProblem[]): void {
+  const file = config.invoker.requestIdentityPrivateKeyPemFile;
+  if (file === undefined) return;
+  try {
+    RequestIdentity.fromPemFile(file);
+  } catch (e) {
+    if (!(e instanceof RequestIdentityKeyError)) throw e;
+    problems.push({ path: 'invoker.request-identity-private-key-pem-file', message: e.message });
+  }
+}
+
 /** Names the variable a bad value came from: `TRIBUTARY_BUS_BROKERS (bus.brokers)`. */
 function relabel(problem: ConfigProblem, origins: Map<string, string>): ConfigProblem {
   const variable = origins.get(problem.path);
@@ -201,8 +222,9 @@ function relabel(problem: ConfigProblem, origins: Map<string, string>): ConfigPr
 
 /**
  * Loads Tributary's configuration: the TOML file from `--config-file` or TRIBUTARY_CONFIG (none:
- * defaults), environment overrides on top. Reads nothing but that file; throws a ConfigError
- * listing every problem, one per line.
+ * defaults), environment overrides on top. Reads nothing but that file and the key file
+ * `invoker.request-identity-private-key-pem-file` names; throws a ConfigError listing every
+ * problem, one per line.
  */
 export function loadConfig({ argv, env }: LoadConfigInput): TributaryConfig {
   const warnings: string[] = [];
@@ -225,6 +247,7 @@ export function loadConfig({ argv, env }: LoadConfigInput): TributaryConfig {
   if (problems.length === 0) {
     const config = build(sections, sources, warnings);
     checkConsistency(config, problems);
+    checkFiles(config, problems);
     if (problems.length === 0) return config;
   }
   const labelled = problems.map((problem) => relabel(problem, origins));

@@ -63,6 +63,7 @@ export class InvokerSection {
   @IsOptional() @IsPositiveInteger() concurrency?: number;
   @IsOptional() @IsDuration() requestTimeout?: string;
   @IsOptional() @IsNonEmptyString({ secret: true }) signingKey?: string;
+  @IsOptional() @IsNonEmptyString() requestIdentityPrivateKeyPemFile?: string;
   @IsOptional() @IsDuration() leaseTtl?: string;
   @IsOptional() @IsPositiveInteger() maxResponseBytes?: number;
   @IsOptional() @IsNonEmptyString() id?: string;

@@ -27,6 +27,11 @@ export const ENV_OVERRIDES: readonly {
   { env: 'TRIBUTARY_INVOKER_ID', section: 'invoker', key: 'id' },
   { env: 'TRIBUTARY_INVOKER_BIND_ADDRESS', section: 'invoker', key: 'bind-address' },
   { env: 'TRIBUTARY_SIGNING_KEY', section: 'invoker', key: 'signing-key' },
+  {
+    env: 'TRIBUTARY_REQUEST_IDENTITY_PRIVATE_KEY_PEM_FILE',
+    section: 'invoker',
+    key: 'request-identity-private-key-pem-file',
+  },
   { env: 'TRIBUTARY_BUS_BROKERS', section: 'bus', key: 'brokers', list: true },
 ];
 

@@ -75,6 +75,13 @@ export interface InvokerConfig {
   requestTimeoutMs: number;
   /** Key the invoker signs handler requests with; unsigned when unset. */
   signingKey?: string;
+  /**
+   * Absolute path of the Ed25519 private key (PKCS#8 PEM) that requests to Restate SDK
+   * deployments are signed with, as Restate's server does (`x-restate-jwt-v1`): invocations by
+   * the invoker, discovery by the admin API. Checked when the configuration loads; unsigned when
+   * unset. `loadRequestIdentity` (`@tributary/shared/restate`) turns it into the signer.
+   */
+  requestIdentityPrivateKeyPemFile?: string;
   /** How long an invocation's claim lasts without renewal; renewed while the handler runs. */
   leaseTtlMs: number;
   /** Largest handler answer read; past it the attempt fails (retryable) and the connection closes. */

@@ -64,7 +64,33 @@ export interface InvocationControl {
   action: ControlAction;
 }
 
-export type BusMessage = InvocationCommand | InvocationControl;
+/**
+ * An invocation made by another one: a call or one-way send of a Restate SDK handler. Keyed like
+ * any command of its target, so it is ordered among the key's invocations; its id is derived from
+ * the caller and the call, so a call sent again on replay is the same invocation.
+ */
+export interface CallCommand {
+  type: 'call';
+  v: 1;
+  id: string;
+  target: {
+    service: string;
+    handler: string;
+    key: string;
+    serviceTy: ServiceTy;
+    handlerTy: HandlerTy | null;
+  };
+  callerId: string;
+  /** The caller's completion the result goes to; null for a one-way send. */
+  callerCompletionId: number | null;
+  /** Headers the caller gave the call. */
+  headers: Record<string, string>;
+  /** When a delayed send may run (epoch ms); null = now. */
+  invokeAt: number | null;
+  body: Buffer | null;
+}
+
+export type BusMessage = InvocationCommand | InvocationControl | CallCommand;
 
 /** Header that carries an invocation command's fields (all but the body) as JSON. */
 export const COMMAND_HEADER = 'tributary.command';
@@ -76,6 +102,10 @@ export interface EncodedBusRecord {
 
 export function encodeBusMessage(message: BusMessage): EncodedBusRecord {
   if (message.type === 'control') return { value: Buffer.from(JSON.stringify(message)) };
+  if (message.type === 'call') {
+    const { body, ...fields } = message;
+    return { value: body, headers: { [COMMAND_HEADER]: JSON.stringify(fields) } };
+  }
   return { value: message.body, headers: { [COMMAND_HEADER]: encodeCommandFields(message) } };
 }
 
@@ -209,7 +239,7 @@ function validate(msg: Record<string, unknown>): BusMessage {
     check(['kill', 'cancel', 'pause', 'wake'].includes(msg.action as string), 'control action');
     return msg as unknown as InvocationControl;
   }
-  check(msg.type === 'invoke', `unknown type ${String(msg.type)}`);
+  check(msg.type === 'invoke' || msg.type === 'call', `unknown type ${String(msg.type)}`);
   const t = msg.target as Record<string, unknown> | undefined;
   check(!!t && isString(t.service) && isString(t.handler) && isString(t.key), 'target');
   check(
@@ -220,6 +250,17 @@ function validate(msg: Record<string, unknown>): BusMessage {
     t!.handlerTy === null || ['EXCLUSIVE', 'SHARED', 'WORKFLOW'].includes(t!.handlerTy as string),
     'target.handlerTy',
   );
+  if (msg.type === 'call') {
+    check(isString(msg.callerId) && msg.callerId.startsWith('inv_'), 'callerId');
+    check(
+      msg.callerCompletionId === null || Number.isInteger(msg.callerCompletionId),
+      'callerCompletionId',
+    );
+    check(isRecordOfStrings(msg.headers), 'headers');
+    check(msg.invokeAt === null || typeof msg.invokeAt === 'number', 'invokeAt');
+    check(msg.body === null || Buffer.isBuffer(msg.body), 'body');
+    return msg as unknown as CallCommand;
+  }
   const r = msg.record as Record<string, unknown> | undefined;
   check(
     !!r &&
@@ -241,8 +282,9 @@ function validate(msg: Record<string, unknown>): BusMessage {
 
 /**
  * The event metadata a handler sees, as in Restate: `restate.subscription.id`, `kafka.offset`,
- * `kafka.partition`, `kafka.timestamp`, `kafka.topic`, `kafka.key` (URL-safe base64, absent for a
- * null key). Derived from the command, not carried twice on the bus.
+ * `kafka.partition`, `kafka.timestamp`, `kafka.topic`, `kafka.key` (URL-safe base64 with `=`
+ * padding, as Restate sends it; absent for a null key). Derived from the command, not carried
+ * twice on the bus.
  */
 export function metadataHeaders(command: InvocationCommand): Record<string, string> {
   const { record } = command;
@@ -253,9 +295,13 @@ export function metadataHeaders(command: InvocationCommand): Record<string, stri
     'kafka.timestamp': record.timestamp,
     'kafka.topic': record.topic,
   };
-  if (record.key !== null)
-    meta['kafka.key'] = Buffer.from(record.key, 'base64').toString('base64url');
+  if (record.key !== null) meta['kafka.key'] = base64UrlPadded(Buffer.from(record.key, 'base64'));
   return meta;
+}
+
+/** Restate's `kafka.key`: the URL-safe alphabet with `=` padding (Node's `base64url` has none). */
+export function base64UrlPadded(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** The headers a handler gets: the record's own, then the metadata, which always wins. */

@@ -3,3 +3,4 @@ export * from './entities';
 export * from './migrate';
 export * from './database.module';
 export * from './query-result';
+export * from './inbox';

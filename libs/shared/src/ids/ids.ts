@@ -81,6 +81,15 @@ export function invocationIdForRecord(
   return `inv_1${base62(digest.subarray(0, 24), 33)}`;
 }
 
+/**
+ * The invocation id of a call or one-way send made by an invocation: derived from the caller and
+ * the call's place among its commands, so a call made again on replay is the same invocation.
+ */
+export function invocationIdForCall(callerId: string, commandIndex: number): string {
+  const digest = sha256(`${callerId}\u0000call\u0000${commandIndex}`);
+  return `inv_1${base62(digest.subarray(0, 24), 33)}`;
+}
+
 /** A fresh invocation id, for invocations not tied to a record (restart-as-new). */
 export function newInvocationId(): string {
   return `inv_1${base62(crypto.randomBytes(24), 33)}`;

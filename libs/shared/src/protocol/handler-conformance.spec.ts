@@ -10,7 +10,7 @@ import {
 } from '../../../../examples/handlers/example.endpoint';
 import { HandlerClient } from './handler.client';
 import { InvocationRequestInput, encodeInvocationRequest } from './invocation-request.encoder';
-import { InvokeOutcome } from './protocol.types';
+import { HandlerOutcome } from './protocol.types';
 
 interface Deployment {
   url: string;
@@ -194,7 +194,7 @@ function request(
   });
 }
 
-const outputJson = (outcome: InvokeOutcome): unknown => {
+const outputJson = (outcome: HandlerOutcome): unknown => {
   if (outcome.kind !== 'success') throw new Error(`expected success, got ${outcome.message}`);
   return JSON.parse(outcome.output.toString('utf8'));
 };

@@ -8,7 +8,7 @@ import {
   EndpointManifest,
   InvocationRequest,
   InvokeFailure,
-  InvokeOutcome,
+  HandlerOutcome,
 } from './protocol.types';
 
 export type DiscoveryFailureReason =
@@ -166,7 +166,7 @@ export class HandlerClient {
     deploymentUri: string,
     request: InvocationRequest,
     options: InvokeOptions = {},
-  ): Promise<InvokeOutcome> {
+  ): Promise<HandlerOutcome> {
     const target = this.invokeTarget(deploymentUri, request.service, request.handler);
     const body = Buffer.from(JSON.stringify(request));
     const headers = {
@@ -351,7 +351,7 @@ function manifestOf(href: string, response: RawResponse): EndpointManifest {
   }
 }
 
-function outcomeOf(href: string, response: RawResponse): InvokeOutcome {
+function outcomeOf(href: string, response: RawResponse): HandlerOutcome {
   if (response.status === 401) {
     // The deployment's own reason (a replay, an invoker too old) comes first when it gives one.
     const reason = parseFailureBody(tryJson(response.body))?.message;

@@ -1,4 +1,4 @@
-import { InvokeFailure, InvokeOutcome, StateChanges } from './protocol.types';
+import { InvokeFailure, HandlerOutcome, StateChanges } from './protocol.types';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +13,7 @@ const noStateChanges = (): StateChanges => ({ set: new Map(), clear: [], clearAl
  * Turns the JSON body of a 200 answer into an outcome. Throws with a description of what is
  * malformed; the caller turns that into a retryable failure.
  */
-export function parseInvocationResponse(raw: unknown): InvokeOutcome {
+export function parseInvocationResponse(raw: unknown): HandlerOutcome {
   if (!isObject(raw) || typeof raw.ok !== 'boolean') throw new Error("missing boolean 'ok'");
   const state = raw.state === undefined ? noStateChanges() : parseState(raw.state);
   if (raw.ok) {

@@ -31,4 +31,19 @@ export interface InvokeFailure {
   retryAfterMs?: number;
 }
 
-export type InvokeOutcome = InvokeSuccess | InvokeFailure;
+/**
+ * A Restate SDK handler waits for what has not happened yet (a timer, a call's result, an
+ * awakeable, a workflow promise). Its journal is stored; it runs again when what it waits for
+ * arrives, or at `wakeAt` (epoch ms) for a timer. Not a failure: no attempt is counted.
+ */
+export interface InvokeSuspended {
+  kind: 'suspended';
+  wakeAt: number | null;
+  /** What it waits for, in words, for the invocation's record. */
+  waitingFor: string;
+}
+
+/** What a `@tributary/sdk` handler answers: it never suspends. */
+export type HandlerOutcome = InvokeSuccess | InvokeFailure;
+
+export type InvokeOutcome = HandlerOutcome | InvokeSuspended;

@@ -45,6 +45,8 @@ describe('discoverEndpoint against @restatedev/restate-sdk', () => {
       ['Greeter', 'SERVICE'],
       ['Hanging', 'SERVICE'],
       ['Runner', 'SERVICE'],
+      ['Sleeper', 'SERVICE'],
+      ['TwoRuns', 'SERVICE'],
     ]);
     const counter = m.services.find((s) => s.name === 'Counter')!;
     expect(counter.handlers.map((h) => [h.name, h.ty]).sort()).toEqual([
@@ -78,7 +80,7 @@ describe('discoverEndpoint against @restatedev/restate-sdk', () => {
     const res = await discoverEndpoint(ep.url);
     expect(res.transport).toBe('http1');
     expect(res.manifest.protocolMode).toBe('REQUEST_RESPONSE');
-    expect(res.manifest.services).toHaveLength(5);
+    expect(res.manifest.services).toHaveLength(7);
   });
 
   it('fails over HTTP/1.1 only against an HTTP/2-only endpoint, naming what was tried', async () => {

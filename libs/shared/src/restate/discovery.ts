@@ -3,6 +3,7 @@
 // answer, over HTTP/1.1. The manifest is validated against the shape of Restate's
 // endpoint_manifest_schema.json and returned typed, with the transport that worked.
 import { ExchangeError, RestateTransport, exchange } from './http-exchange';
+import type { RequestSigner } from './request-identity';
 
 export const ENDPOINT_MANIFEST_CONTENT_TYPES = {
   4: 'application/vnd.restate.endpointmanifest.v4+json',
@@ -90,6 +91,11 @@ export interface DiscoverOptions {
   transports?: RestateTransport[];
   /** Extra request headers (e.g. for a gateway in front of the endpoint). */
   headers?: Record<string, string>;
+  /**
+   * Signs the request as Restate's server does (`x-restate-signature-scheme: v1` and
+   * `x-restate-jwt-v1` with `aud` = `/discover`), for endpoints started with `identityKeys`.
+   */
+  identity?: RequestSigner;
   /** Overrides the Accept header; for tests of refusal. */
   accept?: string;
   signal?: AbortSignal;
@@ -109,6 +115,9 @@ export class DiscoveryError extends Error {
     readonly attempts: DiscoveryAttempt[],
     /** HTTP status of the answer that ended discovery, if it was an HTTP answer. */
     readonly status?: number,
+    /** A Restate SDK endpoint answered 401: it requires request identity and did not get one it
+     * accepts (an unsigned request, or one signed by a key it does not list). */
+    readonly identityRefused = false,
   ) {
     super(message);
   }
@@ -125,21 +134,41 @@ export function endpointUrl(baseUrl: string, path: string): URL {
   return new URL(`${prefix}/${path.replace(/^\/+/, '')}`, base.origin);
 }
 
+/** The path discovery is signed for (relative to the endpoint, whatever its URL prefix). */
+export const DISCOVER_PATH = '/discover';
+
+/**
+ * Why a Restate SDK endpoint (it sends `x-restate-server`) answered 401: it was started with
+ * `identityKeys` and the request was unsigned or signed by a key it does not list. Empty for other
+ * statuses and other servers.
+ */
+export function unauthorizedHint(
+  status: number,
+  headers: Record<string, string | undefined>,
+  identity: RequestSigner | undefined,
+): string {
+  if (status !== 401 || headers['x-restate-server'] === undefined) return '';
+  return identity === undefined
+    ? ': the endpoint requires request identity (it was started with identityKeys) and this request was not signed'
+    : `: the endpoint requires request identity and did not accept this one (${identity.publicKeyV1()}); add it to the endpoint's identityKeys`;
+}
+
 export async function discoverEndpoint(
   baseUrl: string,
   options: DiscoverOptions = {},
 ): Promise<DiscoveryResult> {
-  const url = endpointUrl(baseUrl, 'discover');
+  const url = endpointUrl(baseUrl, DISCOVER_PATH);
   const transports = options.transports ?? ['http2', 'http1'];
   const accept = options.accept ?? DISCOVERY_ACCEPT;
   const attempts: DiscoveryAttempt[] = [];
-  const fail = (what: string, status?: number): never => {
+  const fail = (what: string, status?: number, identityRefused = false): never => {
     const tried = attempts.map((a) => `${a.transport}: ${a.outcome}`).join('; ');
     throw new DiscoveryError(
       `discovery at ${url.href} ${what} (tried ${tried})`,
       url.href,
       attempts,
       status,
+      identityRefused,
     );
   };
 
@@ -148,11 +177,22 @@ export async function discoverEndpoint(
     try {
       res = await exchange(
         transport,
-        { method: 'GET', url, headers: { ...options.headers, accept } },
+        {
+          method: 'GET',
+          url,
+          headers: {
+            ...options.headers,
+            // Signed per try: the JWT is valid for a minute around the time it was made.
+            ...options.identity?.identityHeaders(DISCOVER_PATH),
+            accept,
+          },
+        },
         {
           timeoutMs: options.timeoutMs ?? 10_000,
           maxBytes: options.maxBytes ?? 4 * 1024 * 1024,
           signal: options.signal,
+          // A one-shot connection: a deployment is discovered once, then invoked (pooled).
+          pooled: false,
         },
       );
     } catch (e) {
@@ -173,7 +213,8 @@ export async function discoverEndpoint(
         // Never a byte of the body: discovery must not read arbitrary URLs for its caller.
         outcome: `answered ${res.status} (${contentType || 'no content-type'})`,
       });
-      return fail(`was refused with ${res.status}`, res.status);
+      const hint = unauthorizedHint(res.status, res.headers, options.identity);
+      return fail(`was refused with ${res.status}${hint}`, res.status, hint !== '');
     }
     const manifestVersion = manifestVersionOf(contentType);
     if (manifestVersion === undefined) {

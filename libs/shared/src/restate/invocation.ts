@@ -1,7 +1,9 @@
-// One attempt of an invocation of a Restate SDK handler, request/response style: send
-// StartMessage + InputCommand + the journal to replay, close the request body, then read the
-// SDK's messages until End, Suspension or Error. Nothing is stored here: the caller keeps the
-// journal and the state, and decides about retries.
+// One attempt of an invocation of a Restate SDK handler: send StartMessage + InputCommand + the
+// journal to replay, then read the SDK's messages until End, Suspension or Error. In
+// request/response style the request body is closed after the journal; in bidirectional
+// streaming style (`stream`, HTTP/2, a BIDI_STREAM endpoint) it stays open and the caller's hook
+// answers each message the SDK writes (a ctx.run result, typically) on it. Nothing is stored
+// here: the caller keeps the journal and the state, and decides about retries.
 import { createHash } from 'node:crypto';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -11,8 +13,18 @@ import {
   isCommand,
   messageTypeName,
 } from './framing';
-import { ExchangeError, RestateTransport, exchange } from './http-exchange';
-import { endpointUrl } from './discovery';
+import {
+  ExchangeError,
+  ExchangeOptions,
+  ExchangeRequest,
+  ExchangeResponse,
+  RestateTransport,
+  exchange,
+  openDuplexExchange,
+} from './http-exchange';
+import { endpointUrl, unauthorizedHint } from './discovery';
+import type { Http2SessionPool } from './http2-pool';
+import type { RequestSigner } from './request-identity';
 import { buildMessage, decodeAs, frame, pb } from './messages';
 
 /** Service protocol versions this client speaks. V7 is not (yet): its Suspension and run
@@ -40,14 +52,67 @@ export function negotiateProtocolVersion(endpoint: {
 
 export type StateKey = string | Uint8Array;
 
+/** What a stream hook answers for one message of the SDK. */
+export interface StreamHookAnswer {
+  /** Messages to write on the still-open request stream, in order (e.g. the
+   * RunCompletionNotification of a ProposeRunCompletion, after the caller stored it). */
+  write?: RawMessage[];
+  /** Close the request stream after `write`: the SDK then suspends on whatever it still waits
+   * for (or ends, if it waits for nothing). */
+  endInput?: boolean;
+}
+
+export interface StreamHookContext {
+  /** Position of the message in the attempt's `messages`. */
+  index: number;
+  /** Aborted when the attempt fails (timeout, abort, transport, protocol): a slow hook may give
+   * up, since `invokeAttempt` settles only once the hook in flight has settled. */
+  signal: AbortSignal;
+}
+
+/** Bidirectional streaming (see `InvokeAttemptRequest.stream`). */
+export interface StreamHooks {
+  /**
+   * Called in order for each message the SDK writes before its terminal one (End, Suspension,
+   * Error); never two at once, the next only after the previous one's writes were handed to the
+   * stream. Resolves to messages to write on the still-open request stream and/or
+   * `endInput: true` to close it. Writes asked for once the request stream is closed (after
+   * `endInput`, or after the SDK's terminal message) are dropped, and so not in `written`. A
+   * hook that throws ends the attempt: the stream is reset and `invokeAttempt` rejects with the
+   * hook's own error (unless the attempt had already failed: then with that failure).
+   */
+  onMessage(m: RawMessage, context: StreamHookContext): Promise<StreamHookAnswer | void>;
+  /**
+   * Close the request stream when the SDK wrote nothing for this long while no hook was
+   * pending (the role of the inactivity timeout of Restate's server): with the input open, the
+   * SDK waits for a completion it needs (a `ctx.sleep`, an unanswered `ctx.run` proposal)
+   * without ever suspending on its own. Default: never; the attempt's `timeoutMs` still applies.
+   */
+  inactivityTimeoutMs?: number;
+}
+
+export type AttemptMode = 'request-response' | 'bidi-stream';
+
 export interface InvokeAttemptRequest {
   /** Base URL of the endpoint, as given to discovery (may carry a path prefix). */
   baseUrl: string;
   service: string;
   handler: string;
-  /** The endpoint's supported range (an EndpointManifest fits). */
-  endpoint: { minProtocolVersion: number; maxProtocolVersion: number };
+  /** The endpoint's supported range and mode (an EndpointManifest fits). */
+  endpoint: {
+    minProtocolVersion: number;
+    maxProtocolVersion: number;
+    protocolMode?: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
+  };
   transport?: RestateTransport;
+  /**
+   * Bidirectional streaming: the request stream is left open after the journal and the hook
+   * answers the SDK's messages on it. Used only over HTTP/2 and when `endpoint.protocolMode` is
+   * not `REQUEST_RESPONSE`; otherwise (HTTP/1.1: Restate streams only over HTTP/2, and the
+   * SDK's `http1Handler()` is REQUEST_RESPONSE) the attempt falls back to request/response,
+   * never calls the hook, and says so in `mode`.
+   */
+  stream?: StreamHooks;
 
   /** StartMessage.id: stable across attempts of one invocation. */
   invocationId: Uint8Array;
@@ -73,11 +138,22 @@ export interface InvokeAttemptRequest {
 
   /** Extra HTTP headers on the request. */
   headers?: Record<string, string>;
+  /**
+   * Signs the request as Restate's server does (`x-restate-signature-scheme: v1` and
+   * `x-restate-jwt-v1` with `aud` = `/invoke/{service}/{handler}`), for endpoints started with
+   * `identityKeys`: a `RequestIdentity` from `loadRequestIdentity`.
+   */
+  identity?: RequestSigner;
   /** Whole attempt. Default 60 s. */
   timeoutMs?: number;
   /** Response body bound, in bytes. Default 32 MiB. */
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Over HTTP/2, the session pool the attempt's stream goes on: default the process-wide one
+   * (`restateSessionPool()`, closed by `closeRestateSessions()`).
+   */
+  pool?: Http2SessionPool;
 }
 
 export type StateCommand =
@@ -121,6 +197,8 @@ export interface RunProposal {
 export interface InvokeAttemptResult {
   protocolVersion: ServiceProtocolVersion;
   transport: RestateTransport;
+  /** How the attempt ran: 'bidi-stream' only when `stream` was given and could be used. */
+  mode: AttemptMode;
   outcome: AttemptOutcome;
   /** The OutputCommand, if the SDK wrote one (also present in `journal`). */
   output?: InvocationOutput;
@@ -128,11 +206,20 @@ export interface InvokeAttemptResult {
   stateCommands: StateCommand[];
   /** Every new command the SDK wrote, in order, as raw messages to store and replay later. */
   journal: RawMessage[];
-  /** ctx.run results the SDK proposed (not journal entries: the runtime stores each as a
-   * RunCompletionNotification after the journal). */
+  /** ctx.run results the SDK proposed, answered in-stream or not (not journal entries: the
+   * runtime stores each as a RunCompletionNotification). */
   runProposals: RunProposal[];
   /** Every message received, in order, including the terminal one. */
   messages: RawMessage[];
+  /** Messages written on the open request stream after the journal, in order (bidi-stream
+   * mode; empty in request/response mode). Each is in `journalWithWritten`. */
+  written: RawMessage[];
+  /**
+   * `journal` with `written` merged in stream order: each written message right after the SDK
+   * message whose hook wrote it. What to append to the stored journal so that a later attempt
+   * replays this one (equal to `journal` in request/response mode).
+   */
+  journalWithWritten: RawMessage[];
   /** The endpoint's `x-restate-server` header. */
   server?: string;
 }
@@ -163,11 +250,13 @@ const TERMINAL = new Set<number>([MessageType.End, MessageType.Suspension, Messa
 export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAttemptResult> {
   const version = negotiateProtocolVersion(req.endpoint);
   const transport = req.transport ?? 'http2';
+  const mode: AttemptMode =
+    req.stream && transport === 'http2' && req.endpoint.protocolMode !== 'REQUEST_RESPONSE'
+      ? 'bidi-stream'
+      : 'request-response';
   const contentType = invocationContentType(version);
-  const url = endpointUrl(
-    req.baseUrl,
-    `invoke/${encodeURIComponent(req.service)}/${encodeURIComponent(req.handler)}`,
-  );
+  const path = invokePath(req.service, req.handler);
+  const url = endpointUrl(req.baseUrl, path);
   const body = Buffer.concat(encodeRequestMessages(req, version).map(frame));
 
   const maxResponseBytes = req.maxResponseBytes ?? 32 * 1024 * 1024;
@@ -180,52 +269,73 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
   const foreign: Buffer[] = [];
   let foreignBytes = 0;
 
-  let res;
-  try {
-    res = await exchange(
-      transport,
-      {
-        method: 'POST',
-        url,
-        headers: {
-          ...req.headers,
-          'content-type': contentType,
-          accept: contentType,
-          'x-restate-invocation-id': req.debugId,
-        },
-        body,
-      },
-      {
-        timeoutMs: req.timeoutMs ?? 60_000,
-        maxBytes: maxResponseBytes,
-        signal: req.signal,
-        onChunk: (chunk, head) => {
-          if (head.status !== 200 || mediaType(head.headers['content-type']) !== contentType) {
-            if (foreignBytes < 4096) foreign.push(chunk);
-            foreignBytes += chunk.length;
-            return;
-          }
-          for (const m of decoder.push(chunk)) {
-            if (terminal) {
-              throw new InvocationAttemptError(
-                `${messageTypeName(m.type)} received after ${messageTypeName(terminal.type)}`,
-                'protocol',
-              );
-            }
-            messages.push(m);
-            if (TERMINAL.has(m.type)) terminal = m;
-          }
-        },
-      },
+  const exchangeRequest: ExchangeRequest = {
+    method: 'POST',
+    url,
+    headers: {
+      ...req.headers,
+      ...req.identity?.identityHeaders(path),
+      'content-type': contentType,
+      accept: contentType,
+      'x-restate-invocation-id': req.debugId,
+    },
+  };
+  const receive =
+    (onMessage?: (m: RawMessage, index: number) => void): ExchangeOptions['onChunk'] =>
+    (chunk, head) => {
+      if (head.status !== 200 || mediaType(head.headers['content-type']) !== contentType) {
+        if (foreignBytes < 4096) foreign.push(chunk);
+        foreignBytes += chunk.length;
+        return;
+      }
+      for (const m of decoder.push(chunk)) {
+        if (terminal) {
+          throw new InvocationAttemptError(
+            `${messageTypeName(m.type)} received after ${messageTypeName(terminal.type)}`,
+            'protocol',
+          );
+        }
+        messages.push(m);
+        if (TERMINAL.has(m.type)) terminal = m;
+        onMessage?.(m, messages.length - 1);
+      }
+    };
+  const exchangeOptions = {
+    timeoutMs: req.timeoutMs ?? 60_000,
+    maxBytes: maxResponseBytes,
+    signal: req.signal,
+    pool: req.pool,
+  };
+
+  let res: ExchangeResponse;
+  let written: WrittenMessage[] = [];
+  if (mode === 'bidi-stream') {
+    const streamed = await streamExchange(
+      req.stream!,
+      body,
+      exchangeRequest,
+      exchangeOptions,
+      receive,
+      url.href,
     );
-  } catch (e) {
-    throw toAttemptError(e, url.href, transport);
+    res = streamed.res;
+    written = streamed.written;
+  } else {
+    try {
+      res = await exchange(
+        transport,
+        { ...exchangeRequest, body },
+        { ...exchangeOptions, onChunk: receive() },
+      );
+    } catch (e) {
+      throw toAttemptError(e, url.href, transport);
+    }
   }
 
   const text = Buffer.concat(foreign).subarray(0, 300).toString('utf8').trim();
   if (res.status !== 200) {
     throw new InvocationAttemptError(
-      `${url.href} answered ${res.status} over ${transport}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      `${url.href} answered ${res.status} over ${transport}${text ? `: ${text.slice(0, 300)}` : ''}${unauthorizedHint(res.status, res.headers, req.identity)}`,
       'http-status',
       res.status,
     );
@@ -251,11 +361,124 @@ export async function invokeAttempt(req: InvokeAttemptRequest): Promise<InvokeAt
     );
   }
   return {
-    ...interpret(messages, terminal),
+    ...interpret(messages, terminal, written, mode),
     protocolVersion: version,
     transport,
+    mode,
     server: res.headers['x-restate-server'],
   };
+}
+
+/** A message written in-stream, after the received message of index `after`. */
+interface WrittenMessage {
+  after: number;
+  message: RawMessage;
+}
+
+/**
+ * The bidirectional exchange: writes `body` and leaves the request stream open; each received
+ * message before the terminal one goes, in order, through the hook, whose answer is written;
+ * the request stream is closed on the hook's `endInput`, after the inactivity timeout, or on
+ * the SDK's terminal message (the SDK ends its response only once its input is closed).
+ * Settles once the response ended or failed and the hook in flight settled.
+ */
+async function streamExchange(
+  hooks: StreamHooks,
+  body: Buffer,
+  request: ExchangeRequest,
+  options: Omit<ExchangeOptions, 'onChunk'>,
+  receive: (onMessage: (m: RawMessage, index: number) => void) => ExchangeOptions['onChunk'],
+  href: string,
+): Promise<{ res: ExchangeResponse; written: WrittenMessage[] }> {
+  const written: WrittenMessage[] = [];
+  const failed = new AbortController();
+  let hookError: { error: unknown } | undefined;
+  // Hooks run one after the other on this chain; it never rejects.
+  let chain: Promise<void> = Promise.resolve();
+  let pendingHooks = 0;
+  let inactivity: NodeJS.Timeout | undefined;
+
+  const armInactivity = () => {
+    if (hooks.inactivityTimeoutMs === undefined) return;
+    clearTimeout(inactivity);
+    inactivity = setTimeout(() => {
+      // Re-armed when the last pending hook settles.
+      if (pendingHooks === 0) duplex.end();
+    }, hooks.inactivityTimeoutMs);
+  };
+
+  const runHook = async (m: RawMessage, index: number): Promise<void> => {
+    if (hookError || failed.signal.aborted) return;
+    let answer: StreamHookAnswer | void;
+    try {
+      answer = await hooks.onMessage(m, { index, signal: failed.signal });
+    } catch (error) {
+      // A hook failing because the attempt already failed (its signal aborted) does not hide
+      // why the attempt failed.
+      if (failed.signal.aborted) return;
+      hookError = { error };
+      duplex.fail(error);
+      return;
+    }
+    for (const message of answer?.write ?? []) {
+      if (!duplex.writable) break;
+      try {
+        await duplex.write(frame(message));
+      } catch {
+        // The exchange ended meanwhile: its own outcome says how.
+        break;
+      }
+      written.push({ after: index, message });
+    }
+    if (answer?.endInput) duplex.end();
+  };
+
+  const duplex = openDuplexExchange(request, {
+    ...options,
+    onChunk: receive((m, index) => {
+      if (TERMINAL.has(m.type)) {
+        clearTimeout(inactivity);
+        duplex.end();
+        return;
+      }
+      armInactivity();
+      pendingHooks += 1;
+      chain = chain
+        .then(() => runHook(m, index))
+        .finally(() => {
+          pendingHooks -= 1;
+          // The SDK's silence counts from the moment nothing is left for the caller to answer.
+          if (pendingHooks === 0) armInactivity();
+        });
+    }),
+  });
+  // A failed write fails the exchange too; `done` reports it.
+  duplex.write(body).catch(() => undefined);
+  armInactivity();
+
+  let res: ExchangeResponse | undefined;
+  let failure: unknown;
+  try {
+    res = await duplex.done;
+  } catch (e) {
+    failure = e;
+    failed.abort(e);
+  } finally {
+    clearTimeout(inactivity);
+  }
+  await chain;
+  clearTimeout(inactivity);
+  if (hookError) throw hookError.error;
+  if (!res) throw toAttemptError(failure, href, 'http2');
+  return { res, written };
+}
+
+/**
+ * `/invoke/{service}/{handler}`: the request's path relative to the endpoint, which is also what
+ * its request identity is signed for (`aud`).
+ */
+export function invokePath(service: string, handler: string): string {
+  return `/invoke/${encodeURIComponent(service)}/${encodeURIComponent(handler)}`;
 }
 
 /** StartMessage, InputCommand, then the journal to replay. */
@@ -325,15 +548,25 @@ export function stateCommandOf(m: RawMessage): StateCommand | undefined {
 function interpret(
   messages: RawMessage[],
   terminal: RawMessage,
-): Omit<InvokeAttemptResult, 'protocolVersion' | 'transport' | 'server'> {
+  written: WrittenMessage[],
+  mode: AttemptMode,
+): Omit<InvokeAttemptResult, 'protocolVersion' | 'transport' | 'mode' | 'server'> {
   const stateCommands: StateCommand[] = [];
   const journal: RawMessage[] = [];
+  const journalWithWritten: RawMessage[] = [];
   const runProposals: RunProposal[] = [];
   let output: InvocationOutput | undefined;
+  const writtenAfter = new Map<number, RawMessage[]>();
+  for (const w of written)
+    writtenAfter.set(w.after, [...(writtenAfter.get(w.after) ?? []), w.message]);
 
-  for (const m of messages) {
+  for (const [index, m] of messages.entries()) {
     if (m === terminal) break;
-    if (isCommand(m.type)) journal.push(m);
+    if (isCommand(m.type)) {
+      journal.push(m);
+      journalWithWritten.push(m);
+    }
+    journalWithWritten.push(...(writtenAfter.get(index) ?? []));
     const state = stateCommandOf(m);
     if (state) stateCommands.push(state);
     switch (m.type) {
@@ -364,7 +597,7 @@ function interpret(
       default:
         if (!isCommand(m.type)) {
           throw new InvocationAttemptError(
-            `unexpected ${messageTypeName(m.type)} from the SDK in request/response mode`,
+            `unexpected ${messageTypeName(m.type)} from the SDK in ${mode} mode`,
             'protocol',
           );
         }
@@ -397,7 +630,16 @@ function interpret(
       ...(e.nextRetryDelay !== undefined ? { nextRetryDelayMs: Number(e.nextRetryDelay) } : {}),
     };
   }
-  return { outcome, output, stateCommands, journal, runProposals, messages };
+  return {
+    outcome,
+    output,
+    stateCommands,
+    journal,
+    runProposals,
+    messages,
+    written: written.map((w) => w.message),
+    journalWithWritten,
+  };
 }
 
 function toAttemptError(

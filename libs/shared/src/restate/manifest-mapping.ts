@@ -27,12 +27,16 @@ function retryPolicy(o: InvocationOptions) {
  * input and output content types and retry policies, marked `serviceProtocol: 'restate'` (the
  * invoker then speaks Restate's service protocol to it) with its protocol versions kept.
  */
-export function toStoredManifest(m: RestateManifest): StoredManifest {
+export function toStoredManifest(
+  m: RestateManifest,
+  transport: 'http2' | 'http1' = 'http2',
+): StoredManifest {
   return {
     protocolMode: 'REQUEST_RESPONSE',
     minProtocolVersion: m.minProtocolVersion,
     maxProtocolVersion: m.maxProtocolVersion,
     serviceProtocol: 'restate',
+    restate: { protocolMode: m.protocolMode ?? 'BIDI_STREAM', transport },
     services: m.services.map((s) => ({
       name: s.name,
       ty: s.ty,

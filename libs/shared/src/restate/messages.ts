@@ -29,6 +29,24 @@ export const SCHEMA_BY_TYPE = {
   [MessageType.GetEagerStateKeysCommand]: pb.GetEagerStateKeysCommandMessageSchema,
   [MessageType.RunCommand]: pb.RunCommandMessageSchema,
   [MessageType.RunCompletionNotification]: pb.RunCompletionNotificationMessageSchema,
+  [MessageType.SleepCommand]: pb.SleepCommandMessageSchema,
+  [MessageType.SleepCompletionNotification]: pb.SleepCompletionNotificationMessageSchema,
+  [MessageType.CallCommand]: pb.CallCommandMessageSchema,
+  [MessageType.OneWayCallCommand]: pb.OneWayCallCommandMessageSchema,
+  [MessageType.CallInvocationIdCompletionNotification]:
+    pb.CallInvocationIdCompletionNotificationMessageSchema,
+  [MessageType.CallCompletionNotification]: pb.CallCompletionNotificationMessageSchema,
+  [MessageType.GetPromiseCommand]: pb.GetPromiseCommandMessageSchema,
+  [MessageType.GetPromiseCompletionNotification]: pb.GetPromiseCompletionNotificationMessageSchema,
+  [MessageType.PeekPromiseCommand]: pb.PeekPromiseCommandMessageSchema,
+  [MessageType.PeekPromiseCompletionNotification]:
+    pb.PeekPromiseCompletionNotificationMessageSchema,
+  [MessageType.CompletePromiseCommand]: pb.CompletePromiseCommandMessageSchema,
+  [MessageType.CompletePromiseCompletionNotification]:
+    pb.CompletePromiseCompletionNotificationMessageSchema,
+  [MessageType.CompleteAwakeableCommand]: pb.CompleteAwakeableCommandMessageSchema,
+  [MessageType.SendSignalCommand]: pb.SendSignalCommandMessageSchema,
+  [MessageType.SignalNotification]: pb.SignalNotificationMessageSchema,
 } as const;
 
 export type KnownType = keyof typeof SCHEMA_BY_TYPE;
@@ -93,4 +111,42 @@ export function runCompletionFromProposal(proposal: pb.ProposeRunCompletionMessa
     completionId: proposal.resultCompletionId,
     result,
   });
+}
+
+/** A completion's result as the protocol's notifications carry it. */
+export type CompletionResult =
+  | { case: 'void' }
+  | { case: 'value'; value: Uint8Array }
+  | { case: 'failure'; code: number; message: string };
+
+/** The `result` oneof of a notification, from a CompletionResult. */
+export function resultField(r: CompletionResult) {
+  switch (r.case) {
+    case 'void':
+      return { case: 'void' as const, value: {} };
+    case 'value':
+      return { case: 'value' as const, value: { content: r.value } };
+    case 'failure':
+      return { case: 'failure' as const, value: { code: r.code, message: r.message } };
+  }
+}
+
+/**
+ * The completion ids (`c:<id>`) and signals (`s:<idx>`, `n:<name>`) a journal's notifications
+ * complete: what the handler has an answer for.
+ */
+export function notificationKey(m: RawMessage): string | undefined {
+  if (m.type < 0x8000 || m.type >= 0xfc00) return undefined;
+  // Every notification has its id as the NotificationTemplate's oneof (fields 1-3).
+  const { id } = fromBinary(pb.NotificationTemplateSchema, m.body);
+  switch (id.case) {
+    case 'completionId':
+      return `c:${id.value}`;
+    case 'signalId':
+      return `s:${id.value}`;
+    case 'signalName':
+      return `n:${id.value}`;
+    case undefined:
+      return undefined;
+  }
 }

@@ -1,4 +1,9 @@
 import { DeploymentEntity } from './deployment.entity';
+import {
+  InvocationInboxEntity,
+  WorkflowPromiseEntity,
+  WorkflowPromiseWaiterEntity,
+} from './durable-execution.entity';
 import { HandlerEntity } from './handler.entity';
 import { InvocationJournalEntity } from './invocation-journal.entity';
 import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
@@ -8,6 +13,7 @@ import { ServiceEntity } from './service.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export * from './deployment.entity';
+export * from './durable-execution.entity';
 export * from './handler.entity';
 export * from './invocation-journal.entity';
 export * from './invocation.entity';
@@ -26,4 +32,7 @@ export const ENTITIES = [
   InvocationPayloadEntity,
   InvocationJournalEntity,
   ObjectStateEntity,
+  InvocationInboxEntity,
+  WorkflowPromiseEntity,
+  WorkflowPromiseWaiterEntity,
 ];

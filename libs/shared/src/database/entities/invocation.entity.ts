@@ -8,11 +8,12 @@ export const INVOCATION_STATUSES = [
   'running',
   'backing-off',
   'paused',
+  'suspended',
   'completed',
 ] as const;
 export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
 export type CompletionResult = 'success' | 'failure';
-export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
+export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service';
 
 /**
  * One row per invocation, written before the bus offset of its command is committed.
@@ -38,6 +39,10 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress';
 })
 // For the paused gauge; only rows that pause or leave paused ever touch it.
 @Index('IDX_invocations_paused', ['busPartition'], { where: `"status" = 'paused'` })
+// For the sweep of suspended invocations that became due; only suspended rows are in it.
+@Index('IDX_invocations_suspended', ['busPartition', 'nextRetryAt'], {
+  where: `"status" = 'suspended'`,
+})
 @Index('IDX_invocations_dead_letters', ['busPartition'], {
   where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,
 })
@@ -119,6 +124,24 @@ export class InvocationEntity {
   /** Set on an invocation made by restart-as-new: the one it restarts. */
   @Column({ name: 'restarted_from', type: 'text', nullable: true })
   restartedFrom: string | null;
+
+  /**
+   * Set on an invocation made by another one (a Restate SDK call or one-way send): the caller.
+   * With `caller_completion_id`, the caller waits for its result, delivered to the caller's inbox
+   * in the transaction that completes this one.
+   */
+  @Column({ name: 'caller_id', type: 'text', nullable: true })
+  callerId: string | null;
+
+  @Column({ name: 'caller_completion_id', type: 'int', nullable: true })
+  callerCompletionId: number | null;
+
+  /**
+   * Set on a workflow \`run\` invocation that did not run because its workflow id already had
+   * one: the id of that run, whose result this invocation records.
+   */
+  @Column({ name: 'workflow_run_of', type: 'text', nullable: true })
+  workflowRunOf: string | null;
 
   /** Per-subscription retry policy override captured at creation; null = service/global policy. */
   @Column({ name: 'retry_policy', type: 'jsonb', nullable: true })

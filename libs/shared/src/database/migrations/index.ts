@@ -3,6 +3,7 @@ import { InvocationOwnership1795953299938 } from './1795953299938-invocation-own
 import { LeanInvocationRows1795962823133 } from './1795962823133-lean-invocation-rows';
 import { HeadersAsJsonPausedIndex1795970000000 } from './1795970000000-headers-as-json-paused-index';
 import { InvocationJournal1795980000000 } from './1795980000000-invocation-journal';
+import { DurableExecution1795990000000 } from './1795990000000-durable-execution';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   LeanInvocationRows1795962823133,
   HeadersAsJsonPausedIndex1795970000000,
   InvocationJournal1795980000000,
+  DurableExecution1795990000000,
 ];

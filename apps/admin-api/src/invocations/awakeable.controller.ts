@@ -1,0 +1,102 @@
+import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { deliverToInbox } from '@tributary/shared';
+import { buildMessage, MessageType, parseAwakeableId } from '@tributary/shared/restate';
+import type { Request } from 'express';
+import { DataSource } from 'typeorm';
+import { AdminError } from '../common/admin-error';
+import { InvocationControlSender } from './invocation-control.sender';
+
+/** Largest payload an awakeable is resolved with. */
+const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Resolves and rejects the awakeables of Restate SDK handlers (`ctx.awakeable()`), at the paths
+ * Restate's ingress has them: `POST /restate/awakeables/{id}/resolve` with the value as the body
+ * (JSON, or any bytes with another content type: given to the handler as sent), and
+ * `POST .../reject` with the failure's message as the body (text, or a JSON string). 202 when
+ * delivered; the handler's invocation wakes and goes on.
+ */
+@Controller('restate/awakeables')
+export class AwakeableController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly control: InvocationControlSender,
+  ) {}
+
+  @Post(':id/resolve')
+  @HttpCode(202)
+  async resolve(@Param('id') id: string, @Req() req: Request): Promise<void> {
+    const value = await bodyBytes(req);
+    await this.deliver(id, { case: 'value', value: { content: value } });
+  }
+
+  @Post(':id/reject')
+  @HttpCode(202)
+  async reject(@Param('id') id: string, @Req() req: Request): Promise<void> {
+    const bytes = await bodyBytes(req);
+    const text = bytes.toString('utf8');
+    let message = text;
+    if (mediaTypeOf(req.headers['content-type']) === 'application/json') {
+      const parsed: unknown = JSON.parse(text);
+      message = typeof parsed === 'string' ? parsed : text;
+    }
+    await this.deliver(id, { case: 'failure', value: { code: 500, message } });
+  }
+
+  private async deliver(
+    awakeableId: string,
+    result:
+      | { case: 'value'; value: { content: Uint8Array } }
+      | { case: 'failure'; value: { code: number; message: string } },
+  ): Promise<void> {
+    const target = parseAwakeableId(awakeableId);
+    if (!target) {
+      throw AdminError.badRequest(
+        `'${awakeableId}' is not an awakeable id: expected the id ctx.awakeable() gave (sign_1...)`,
+      );
+    }
+    const message = buildMessage(MessageType.SignalNotification, {
+      signalId: { case: 'idx', value: target.signalIdx },
+      result,
+    });
+    const { found, woken } = await this.db.transaction(async (tx) => {
+      const [row]: { status: string }[] = await tx.query(
+        `SELECT status FROM invocations WHERE id = $1`,
+        [target.invocationId],
+      );
+      if (!row || row.status === 'completed') return { found: false, woken: [] };
+      const woken = await deliverToInbox(tx, [
+        { id: target.invocationId, dedup: `s:${target.signalIdx}`, ...message },
+      ]);
+      return { found: true, woken };
+    });
+    if (!found) {
+      throw AdminError.notFound(
+        `The awakeable '${awakeableId}' does not exist: its invocation '${target.invocationId}' is unknown or completed`,
+      );
+    }
+    for (const w of woken) await this.control.send(w, 'wake');
+  }
+}
+
+/** The request body as bytes: re-encoded when the JSON parser took it, else read as sent. */
+async function bodyBytes(req: Request): Promise<Buffer> {
+  if (mediaTypeOf(req.headers['content-type']) === 'application/json') {
+    return Buffer.from(JSON.stringify(req.body));
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_PAYLOAD_BYTES) {
+      throw new AdminError(413, `The payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
