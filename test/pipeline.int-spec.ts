@@ -91,7 +91,7 @@ describe('pipeline: records to handler invocations', () => {
     );
     expect(log.attempts.get('Once/w1')).toBe(1);
     expect(log.attempts.get('Once/w2')).toBe(1);
-    expect(rows.map((r) => JSON.parse(r.output!.toString()))).toEqual([
+    expect(rows.map((r) => JSON.parse(r.output!.toString()) as unknown)).toEqual([
       { key: 'w1', n: 1 },
       { key: 'w1', n: 1 },
       { key: 'w2', n: 3 },
