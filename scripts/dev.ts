@@ -189,6 +189,8 @@ async function main(): Promise<void> {
 
   const subId = (JSON.parse(subscription.text) as { id: string }).id;
   console.log(`
+\x1b[1mWeb console: ${ADMIN}/ui\x1b[0m (subscriptions, records, invocations, state; docs/console.md)
+
 \x1b[1mTributary is running.\x1b[0m Admin API ${ADMIN}, invoker :9071, worker :9072, example handlers ${EXAMPLE}.
 Subscription ${subId}: kafka://local/${DEMO_TOPIC} -> service://Counter/add (three events for key 'alice' sent).
 

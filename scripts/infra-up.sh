@@ -4,7 +4,8 @@
 #     Maven Central into a cache outside the repo and started with a modest heap; it also listens
 #     with SASL on :9094, TLS on :9095 and SASL over TLS on :9096 (docs/security.md);
 #   - PostgreSQL at DATABASE_URL (the local cluster is started when it is down; the database is
-#     created when missing).
+#     created when missing);
+#   - Debian's chromium for the console's browser tests, installed when missing (as root).
 # Running it again while everything is up is a no-op, unless scripts/kafka/server.properties
 # changed since the broker started: then the broker is restarted with the new settings.
 set -euo pipefail
@@ -236,3 +237,4 @@ require_tools
 fetch_kafka
 start_kafka
 ensure_postgres
+bash "$here/ensure-chromium.sh"

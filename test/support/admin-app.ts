@@ -17,11 +17,13 @@ export interface AdminTestApp {
 
 /**
  * The admin API in-process on its own Postgres schema and bus topic prefix, with a config-file
- * cluster named `local` pointing at the test broker. `env` adds or overrides config variables.
+ * cluster named `local` pointing at the test broker. `env` adds or overrides config variables;
+ * `tokens` are admin tokens (admin.tokens) to require.
  */
 export async function startAdminApi(
   label: string,
   env: Record<string, string> = {},
+  tokens: string[] = [],
 ): Promise<AdminTestApp> {
   const schema = await createTestSchema(label);
   const config = loadConfig({
@@ -41,7 +43,7 @@ export async function startAdminApi(
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     logger: ['error', 'warn'],
   });
-  configureAdminHttp(app, config.admin.maxBodyBytes);
+  configureAdminHttp(app, config.admin.maxBodyBytes, tokens);
   await app.init();
   return {
     app,

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CoreModule, TributaryConfig } from '@tributary/shared';
+import { ConsoleModule } from './console/console.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { InvocationsModule } from './invocations/invocations.module';
 import { KafkaClustersModule } from './kafka-clusters/kafka-clusters.module';
@@ -18,6 +19,7 @@ export class AdminApiModule {
         SubscriptionsModule,
         InvocationsModule,
         MetaModule,
+        ConsoleModule,
       ],
     };
   }

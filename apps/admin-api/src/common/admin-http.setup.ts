@@ -1,6 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
+import { findConsoleDir, serveConsole } from '../console/console-static';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { requireBearerToken } from './auth';
 
@@ -17,13 +18,16 @@ export function stripApiVersion(req: Request, _res: Response, next: NextFunction
 
 /**
  * HTTP concerns of the admin API, shared by main.ts and the tests. With `tokens`, every request
- * but `GET /health` needs one of them as a bearer token (checked before the body is read).
+ * but `GET /health` and the console's own files (`/ui`, docs/console.md) needs one of them as a
+ * bearer token (checked before the body is read).
  */
 export function configureAdminHttp(
   app: NestExpressApplication,
   maxBodyBytes: number,
   tokens: readonly string[] = [],
+  consoleDir: string | null = findConsoleDir(),
 ): void {
+  app.use(serveConsole(consoleDir));
   app.use(stripApiVersion);
   if (tokens.length > 0) app.use(requireBearerToken(tokens));
   // An awakeable's value is any bytes (a JSON scalar included): read as sent, not parsed.

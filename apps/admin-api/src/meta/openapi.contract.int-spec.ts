@@ -116,6 +116,18 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
       '/services/{service}/handlers/{handler}',
     );
     await call('get', '/services/Nope', '/services/{service}');
+    await call('post', '/services/DocCounter/state', '/services/{service}/state', {
+      object_key: 'k',
+      new_state: { count: [49] },
+    });
+    await call('get', '/services/DocCounter/state', '/services/{service}/state');
+    await call('get', '/services/DocCounter/state/k', '/services/{service}/state/{key}');
+    await call('get', '/services/DocGreeter/state/k', '/services/{service}/state/{key}');
+    await call('post', '/services/DocCounter/state', '/services/{service}/state', {
+      object_key: 'k',
+      version: 'stale',
+      new_state: {},
+    });
 
     const cluster = uniqueName('doc-cluster');
     await call('post', '/kafka-clusters', '/kafka-clusters', {
@@ -143,6 +155,30 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
     });
     await call('patch', `/subscriptions/${sub}/pause`, '/subscriptions/{id}/pause');
     await call('patch', `/subscriptions/${sub}/resume`, '/subscriptions/{id}/resume');
+    await call('get', `/subscriptions/${sub}/lag-history`, '/subscriptions/{id}/lag-history');
+    await call(
+      'get',
+      `/subscriptions/${newId('sub')}/lag-history`,
+      '/subscriptions/{id}/lag-history',
+    );
+    await call('get', `/subscriptions/${sub}/dead-letters`, '/subscriptions/{id}/dead-letters');
+    await call(
+      'get',
+      `/subscriptions/${sub}/dead-letters?cursor=nope`,
+      '/subscriptions/{id}/dead-letters',
+    );
+    await call('get', `/subscriptions/${sub}/records`, '/subscriptions/{id}/records');
+    await call('get', `/subscriptions/${sub}/records?limit=0`, '/subscriptions/{id}/records');
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'earliest',
+      dry_run: true,
+    });
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'earliest',
+    });
+    await call('post', `/subscriptions/${sub}/reset-offsets`, '/subscriptions/{id}/reset-offsets', {
+      to: 'nowhere',
+    });
     await call('post', '/subscriptions', '/subscriptions', { source: 'nope', sink: 'nope' });
 
     // Invocations as the invoker writes them: one completed, one paused.
@@ -287,6 +323,10 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
     await call('get', `/invocations/${done.id}`, '/invocations/{id}');
     await call('get', `/invocations/${newInvocationId()}`, '/invocations/{id}');
     await call('get', `/invocations/${done.id}/output`, '/invocations/{id}/output');
+    await call('get', `/invocations/${done.id}/input`, '/invocations/{id}/input');
+    await call('get', `/invocations/${newInvocationId()}/input`, '/invocations/{id}/input');
+    await call('get', `/invocation-counts?subscription_id=${sub}`, '/invocation-counts');
+    await call('get', '/invocation-counts?limit=5', '/invocation-counts');
     await call(
       'patch',
       `/invocations/${done.id}/restart-as-new`,

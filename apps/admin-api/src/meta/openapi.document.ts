@@ -82,6 +82,18 @@ const invocationCommand = (summary: string, extra: Record<string, Json> = {}): J
   },
 });
 
+/** The filters of GET /invocations, which GET /invocation-counts shares. */
+const invocationFilterParams: Json[] = [
+  queryParam('status', 'One or more statuses, comma-separated'),
+  queryParam('target', 'Service, Service/handler or Service/key/handler'),
+  queryParam('service', 'Target service'),
+  queryParam('handler', 'Target handler'),
+  queryParam('key', 'Virtual object / workflow key'),
+  queryParam('subscription_id', 'Invocations made by this subscription'),
+  queryParam('created_after', 'ISO 8601 date or date-time'),
+  queryParam('created_before', 'ISO 8601 date or date-time'),
+];
+
 const schemas: Record<string, Json> = {
   Error: {
     type: 'object',
@@ -513,6 +525,281 @@ const schemas: Record<string, Json> = {
     type: 'object',
     properties: { new_invocation_id: { type: 'string' } },
   },
+  StatusCounts: {
+    type: 'object',
+    required: [
+      'pending',
+      'scheduled',
+      'ready',
+      'running',
+      'backing-off',
+      'paused',
+      'suspended',
+      'completed',
+    ],
+    properties: Object.fromEntries(
+      [
+        'pending',
+        'scheduled',
+        'ready',
+        'running',
+        'backing-off',
+        'paused',
+        'suspended',
+        'completed',
+      ].map((s) => [s, { type: 'integer' }]),
+    ),
+  },
+  InvocationCounts: {
+    type: 'object',
+    required: ['as_of', 'total', 'by_status', 'by_subscription'],
+    properties: {
+      as_of: {
+        type: 'string',
+        description: 'The server clock when counting: only invocations created before it count',
+      },
+      total: { type: 'integer' },
+      by_status: ref('StatusCounts'),
+      by_subscription: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['subscription_id', 'by_status', 'last_minute'],
+          properties: {
+            subscription_id: { type: 'string' },
+            by_status: ref('StatusCounts'),
+            last_minute: {
+              type: 'object',
+              description: 'Invocations that ended in the minute before as_of',
+              required: ['completed', 'failed', 'dead_lettered'],
+              properties: {
+                completed: { type: 'integer' },
+                failed: { type: 'integer' },
+                dead_lettered: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  LagHistory: {
+    type: 'object',
+    required: ['interval_ms', 'samples'],
+    properties: {
+      interval_ms: { type: 'integer', description: 'Sampling interval' },
+      samples: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['at', 'lag', 'end_offset_sum', 'committed_offset_sum'],
+          properties: {
+            at: { type: 'integer', description: 'Unix milliseconds' },
+            lag: { type: 'integer', nullable: true },
+            end_offset_sum: { type: 'integer' },
+            committed_offset_sum: { type: 'integer', nullable: true },
+          },
+        },
+      },
+    },
+  },
+  ResetOffsetsRequest: {
+    type: 'object',
+    required: ['to'],
+    properties: {
+      to: { type: 'string', enum: ['earliest', 'latest', 'offset', 'timestamp'] },
+      offset: { type: 'integer', description: "With to: 'offset' (needs partition)" },
+      timestamp: {
+        type: 'string',
+        description: "With to: 'timestamp': ISO 8601 or Unix milliseconds",
+      },
+      partition: { type: 'integer', description: 'One partition; all when absent' },
+      dry_run: { type: 'boolean', description: 'Only say what would happen' },
+    },
+  },
+  ResetOffsets: {
+    type: 'object',
+    required: [
+      'subscription_id',
+      'group_id',
+      'topic',
+      'applied',
+      'records_read_again',
+      'invocations_existing',
+      'new_invocations',
+      'records_skipped',
+      'partitions',
+    ],
+    properties: {
+      subscription_id: { type: 'string' },
+      group_id: { type: 'string' },
+      topic: { type: 'string' },
+      applied: { type: 'boolean' },
+      records_read_again: { type: 'integer' },
+      invocations_existing: {
+        type: 'integer',
+        description: 'Records read again whose invocation is still stored: not run again',
+      },
+      new_invocations: { type: 'integer' },
+      records_skipped: { type: 'integer' },
+      partitions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'partition',
+            'committed_offset',
+            'target_offset',
+            'end_offset',
+            'records_read_again',
+            'invocations_existing',
+            'records_skipped',
+          ],
+          properties: {
+            partition: { type: 'integer' },
+            committed_offset: { type: 'integer', nullable: true },
+            target_offset: { type: 'integer' },
+            end_offset: { type: 'integer' },
+            records_read_again: { type: 'integer' },
+            invocations_existing: { type: 'integer' },
+            records_skipped: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
+  RecordPage: {
+    type: 'object',
+    required: ['topic', 'partition', 'low_offset', 'high_offset', 'records', 'next_offset'],
+    properties: {
+      topic: { type: 'string' },
+      partition: { type: 'integer' },
+      low_offset: { type: 'string' },
+      high_offset: { type: 'string' },
+      next_offset: nullableString,
+      records: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'partition',
+            'offset',
+            'timestamp',
+            'key',
+            'value',
+            'headers',
+            'invocation_id',
+          ],
+          properties: {
+            partition: { type: 'integer' },
+            offset: { type: 'string' },
+            timestamp: { type: 'string', description: 'Unix milliseconds' },
+            key: { ...nullableString, description: 'base64' },
+            value: { ...nullableString, description: 'base64' },
+            headers: { ...stringMap, description: 'values base64' },
+            invocation_id: {
+              type: 'string',
+              description: 'The invocation this record becomes (derived from the record)',
+            },
+          },
+        },
+      },
+    },
+  },
+  ObjectState: {
+    type: 'object',
+    required: ['service', 'key', 'version', 'entries'],
+    properties: {
+      service: { type: 'string' },
+      key: { type: 'string' },
+      version: { type: 'string', description: "Restate's state version, for POST .../state" },
+      entries: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'value'],
+          properties: {
+            name: { type: 'string' },
+            value: { type: 'string', description: 'base64' },
+          },
+        },
+      },
+    },
+  },
+  StateKeys: {
+    type: 'object',
+    required: ['service', 'keys', 'next_after'],
+    properties: {
+      service: { type: 'string' },
+      keys: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'entries'],
+          properties: { key: { type: 'string' }, entries: { type: 'integer' } },
+        },
+      },
+      next_after: nullableString,
+    },
+  },
+  ModifyServiceStateRequest: {
+    type: 'object',
+    required: ['object_key', 'new_state'],
+    properties: {
+      object_key: { type: 'string' },
+      version: { ...nullableString, description: 'Apply only if the state still has this version' },
+      new_state: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'integer' } },
+      },
+    },
+  },
+  DeadLetterPage: {
+    type: 'object',
+    required: ['subscription_id', 'total', 'dead_letters', 'next_cursor'],
+    properties: {
+      subscription_id: { type: 'string' },
+      total: { type: 'integer' },
+      next_cursor: nullableString,
+      dead_letters: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'invocation_id',
+            'target',
+            'failure',
+            'error_code',
+            'retry_count',
+            'completed_at',
+            'dead_lettered_at',
+            'dead_letter_topic',
+            'kafka',
+          ],
+          properties: {
+            invocation_id: { type: 'string' },
+            target: { type: 'string' },
+            failure: nullableString,
+            error_code: { type: 'integer', nullable: true },
+            retry_count: { type: 'integer' },
+            completed_at: nullableString,
+            dead_lettered_at: { ...nullableString, description: 'null while not yet written' },
+            dead_letter_topic: { type: 'string' },
+            kafka: {
+              type: 'object',
+              nullable: true,
+              required: ['topic', 'partition', 'offset'],
+              properties: {
+                topic: { type: 'string' },
+                partition: { type: 'integer' },
+                offset: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
 };
 
 export const ADMIN_OPENAPI_DOCUMENT = {
@@ -530,6 +817,7 @@ export const ADMIN_OPENAPI_DOCUMENT = {
     { name: 'kafka-clusters' },
     { name: 'subscriptions' },
     { name: 'invocations' },
+    { name: 'console', description: 'Endpoints the web console (/ui) needs beyond Restate' },
   ],
   paths: {
     '/health': {
@@ -913,6 +1201,133 @@ export const ADMIN_OPENAPI_DOCUMENT = {
           '200': json('Restarted', ref('RestartAsNewResult')),
           '404': notFound,
           '409': error('Still running'),
+        },
+      },
+    },
+    '/invocation-counts': {
+      get: {
+        tags: ['console'],
+        summary:
+          'How many invocations the filters of GET /invocations match, by status and subscription',
+        parameters: invocationFilterParams,
+        responses: {
+          '200': json('Counts', ref('InvocationCounts')),
+          '400': badRequest,
+        },
+      },
+    },
+    '/invocations/{id}/input': {
+      get: {
+        tags: ['console'],
+        summary: "The invocation's input bytes (the record's value)",
+        parameters: [invocationId],
+        responses: {
+          '200': {
+            description:
+              "The input, with the record's content-type header, else application/octet-stream",
+          },
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/lag-history': {
+      get: {
+        tags: ['console'],
+        summary: 'Lag and offsets sampled every 5s while watched (the last hour at most)',
+        parameters: [subscriptionId],
+        responses: {
+          '200': json('Samples, oldest first', ref('LagHistory')),
+          '400': error('Malformed id'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/reset-offsets': {
+      post: {
+        tags: ['console'],
+        summary:
+          "Move the subscription's consumer group (replay or skip); dry_run says how many records are read again",
+        parameters: [subscriptionId],
+        requestBody: body(ref('ResetOffsetsRequest')),
+        responses: {
+          '200': json('What moves (applied: false on a dry run)', ref('ResetOffsets')),
+          '400': badRequest,
+          '404': notFound,
+          '409': error(
+            'The subscription is active, its group has members, or its topic is missing',
+          ),
+          '502': error('Kafka failed'),
+        },
+      },
+    },
+    '/subscriptions/{id}/records': {
+      get: {
+        tags: ['console'],
+        summary:
+          "A page of the subscription's topic, one partition, each record with its invocation id",
+        parameters: [
+          subscriptionId,
+          queryParam('partition', 'Partition (default 0)', { type: 'integer' }),
+          queryParam('offset', 'First offset (default: the last records)', { type: 'integer' }),
+          queryParam('timestamp', 'Instead of offset: the first record at or after this time'),
+          queryParam('limit', 'Records, 1 to 100 (default 20)', { type: 'integer' }),
+        ],
+        responses: {
+          '200': json('Records', ref('RecordPage')),
+          '400': badRequest,
+          '404': notFound,
+          '409': error('The topic is missing'),
+          '502': error('Kafka failed'),
+        },
+      },
+    },
+    '/services/{service}/state': {
+      get: {
+        tags: ['console'],
+        summary: 'Keys of a virtual object or workflow with state, in key order, paged',
+        parameters: [serviceName, queryParam('after', 'next_after of the previous page')],
+        responses: {
+          '200': json('Keys', ref('StateKeys')),
+          '400': error('Not a virtual object or workflow'),
+          '404': notFound,
+        },
+      },
+      post: {
+        tags: ['services'],
+        summary: "Replace a key's state (Restate's), if still at version when given",
+        parameters: [serviceName],
+        requestBody: body(ref('ModifyServiceStateRequest')),
+        responses: {
+          '202': { description: 'Replaced' },
+          '400': badRequest,
+          '404': notFound,
+          '409': error('The state changed since version, or an invocation of the key is running'),
+        },
+      },
+    },
+    '/services/{service}/state/{key}': {
+      get: {
+        tags: ['console'],
+        summary: "A key's state entries and version",
+        parameters: [serviceName, pathParam('key', 'Object or workflow key', 'bob')],
+        responses: {
+          '200': json('State', ref('ObjectState')),
+          '400': error('Not a virtual object or workflow'),
+          '404': notFound,
+        },
+      },
+    },
+    '/subscriptions/{id}/dead-letters': {
+      get: {
+        tags: ['console'],
+        summary:
+          'Invocations of the subscription that failed into its dead-letter topic, newest first, with why',
+        parameters: [subscriptionId, queryParam('cursor', 'next_cursor of the previous page')],
+        responses: {
+          '200': json('Dead letters', ref('DeadLetterPage')),
+          '400': badRequest,
+          '404': notFound,
         },
       },
     },

@@ -11,5 +11,8 @@ import { SubscriptionService } from './subscription.service';
     SubscriptionRepository,
     { provide: ConsumerGroupInspector, useClass: KafkajsConsumerGroupInspector },
   ],
+  // The console (apps/admin-api/src/console) samples lag through the service and reads the
+  // subscription's cluster through the repository.
+  exports: [SubscriptionService, SubscriptionRepository],
 })
 export class SubscriptionsModule {}
