@@ -5,7 +5,13 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { Bus, KafkajsProducer, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import {
+  Bus,
+  KafkajsProducer,
+  LogLine,
+  TRIBUTARY_CONFIG,
+  TributaryConfig,
+} from '@tributary/shared';
 import { hostname } from 'node:os';
 import { SubscriptionCatalog } from './subscriptions/subscription-catalog';
 import { SubscriptionRunner } from './subscriptions/subscription-runner';
@@ -103,7 +109,11 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       return false;
     }
     if (this.problemsLogged.get(spec.id) !== spec.problem) {
-      this.logger.warn(`subscription ${spec.id} not consumed: ${spec.problem}`);
+      this.logger.warn(
+        new LogLine(`subscription ${spec.id} not consumed: ${spec.problem}`, {
+          subscriptionId: spec.id,
+        }),
+      );
       this.problemsLogged.set(spec.id, spec.problem);
     }
     return true;
