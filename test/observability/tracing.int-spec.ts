@@ -13,6 +13,7 @@ import { RunningEndpoint, startHttp2Endpoint } from '../support/restate-sdk-serv
  * receiver in this test; a record produced with a `traceparent` must give, in that one trace, the
  * worker's span, a span per attempt and per handler call, and the handler must get the call's
  * context (in the request headers for `@tributary/sdk`, in the HTTP headers for Restate's SDK).
+ * The apps log JSON lines: the invoker's line about the failed attempt carries the trace id.
  */
 jest.setTimeout(180_000);
 
@@ -79,6 +80,9 @@ describe('tracing: one trace per record, worker to handler', () => {
         '[tracing]',
         'enabled = true',
         `endpoint = "${receiver.url}"`,
+        '[log]',
+        'format = "json"',
+        'level = "debug"',
         '[invocation.default-retry-policy]',
         'initial-interval = "100ms"',
       ],
@@ -233,6 +237,27 @@ describe('tracing: one trace per record, worker to handler', () => {
       // The handler got the call span's context, and the record's tracestate with it.
       expect(seen.sdk[i]).toBe(`00-${traceId}-${call?.spanId}-01`);
     }
+
+    // The invoker's JSON log line about the failed attempt names the invocation and its trace.
+    const invoker = pipeline.app('invoker-0').process.output();
+    const lines = invoker.split('\n').filter((l) => l.trim() !== '');
+    const parsed = lines.map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new Error(`an invoker output line is not JSON: ${l}`);
+      }
+    });
+    expect(parsed.find((l) => l.invocationId === row.id)).toMatchObject({
+      level: 'debug',
+      app: 'invoker',
+      context: 'executor',
+      subscriptionId: sub,
+      topic,
+      partition: 0,
+      offset: '0',
+      traceId,
+    });
 
     // One span serves many records (the batch sent to the bus, the insert): linked, not parent.
     const sent = await waitFor(

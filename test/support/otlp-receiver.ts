@@ -69,7 +69,8 @@ export class OtlpReceiver {
   ) {}
 
   static async start(): Promise<OtlpReceiver> {
-    let receiver: OtlpReceiver | undefined;
+    // Set once listening; requests cannot arrive before.
+    const box: { receiver?: OtlpReceiver } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -78,18 +79,18 @@ export class OtlpReceiver {
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const type = req.headers['content-type'] ?? '';
         if (req.url !== '/v1/traces' || !type.startsWith('application/json')) {
-          receiver?.refused.push(`${req.method} ${req.url} ${type}`);
+          box.receiver?.refused.push(`${req.method} ${req.url} ${type}`);
           res.writeHead(415).end();
           return;
         }
-        receiver?.add(JSON.parse(body.toString('utf8')) as OtlpExport);
+        box.receiver?.add(JSON.parse(body.toString('utf8')) as OtlpExport);
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
-    return receiver;
+    box.receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
+    return box.receiver;
   }
 
   private add(body: OtlpExport): void {

@@ -64,7 +64,9 @@ export class RecordBatchTrace {
   /** Ends every span: after the bus acknowledged the batch, or with the error that stopped it. */
   end(error?: unknown): void {
     const message =
-      error === undefined ? undefined : `publishing to the bus failed: ${String(error)}`;
+      error === undefined
+        ? undefined
+        : `publishing to the bus failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
     this.publish.setAttribute(ATTR.batchCount, this.records.length);
     for (const span of [...this.records, this.publish]) {
       if (message === undefined) span.end();
