@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import * as t from '@tributary/sdk';
+import { KafkajsAdmin } from '../../libs/shared/src/kafka/kafkajs.client';
+import { testKafka, uniqueName, waitFor } from '../support/kafka';
 import { Pipeline } from '../support/pipeline';
 import { ROOT } from '../support/processes';
 
@@ -55,6 +58,46 @@ describe('deploy/: dashboard and alert rules', () => {
 
   afterAll(async () => {
     await pipeline?.stop();
+  });
+
+  it('exports, per active subscription, whether this worker holds one of its partitions', async () => {
+    const admin = KafkajsAdmin.create(testKafka());
+    const endpoint = await t.serve({
+      services: [t.service({ name: 'Held', handlers: { run: async () => 'ok' } })],
+      port: 0,
+    });
+    try {
+      expect((await pipeline.admin('POST', '/deployments', { uri: endpoint.url })).status).toBe(
+        201,
+      );
+      const topic = uniqueName('held');
+      await admin.ensureTopics([{ topic, partitions: 2 }]);
+      const res = await pipeline.admin('POST', '/subscriptions', {
+        source: `kafka://local/${topic}`,
+        sink: 'service://Held/run',
+      });
+      expect(res.status).toBe(201);
+      const series = `tributary_worker_subscription_partitions_held{subscription="${res.body.id as string}"}`;
+      const scrape = async () => (await fetch(`${pipeline.app('worker-0').url}/metrics`)).text();
+      await waitFor(
+        async () => (await scrape()).includes(`${series} 1`),
+        `${series} 1`,
+        30_000,
+        200,
+      );
+      // Paused: no longer active, its series goes.
+      const paused = await pipeline.admin('PATCH', `/subscriptions/${res.body.id as string}/pause`);
+      expect(paused.status).toBe(200);
+      await waitFor(
+        async () => !(await scrape()).includes(series),
+        `${series} removed`,
+        30_000,
+        200,
+      );
+    } finally {
+      await endpoint.close();
+      await admin.close();
+    }
   });
 
   it('the dashboard names only exported metrics, and covers what the issue lists', () => {
