@@ -298,4 +298,31 @@ describe('tracing: one trace per record, worker to handler', () => {
     // The input headers keep the record's own headers (the worker's span context).
     expect(seen.restate.input[0]).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
+  it('starts a new trace for a record without a traceparent, and the invoker joins it', async () => {
+    const { topic, sub } = await subscribe('service://Traced/work');
+    await producer.send(topic, [{ key: 'k2', value: JSON.stringify({ n: 2 }) }]);
+    const row = await completedRow(sub);
+    const worker = await waitFor(
+      async () =>
+        receiver.spans.find(
+          (s) =>
+            s.name === `process ${topic}` && s.attributes['tributary.invocation.id'] === row.id,
+        ),
+      `the worker span of ${row.id}`,
+      30_000,
+      100,
+    );
+    expect(worker.parentSpanId).toBe('');
+    const spans = await spansOf(worker.traceId, {
+      attempts: (x) => x.filter((s) => s.name === 'attempt Traced/work').length === 2,
+      calls: (x) => x.filter((s) => s.name === 'call Traced/work').length === 2,
+    });
+    for (const a of spans.filter((s) => s.name === 'attempt Traced/work')) {
+      expect(a.parentSpanId).toBe(worker.spanId);
+    }
+    const lastCall = spans
+      .filter((s) => s.name === 'call Traced/work')
+      .find((c) => seen.sdk.at(-1) === `00-${worker.traceId}-${c.spanId}-01`);
+    expect(lastCall).toBeDefined();
+  });
 });
