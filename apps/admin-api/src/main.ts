@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const { bindAddress, maxBodyBytes, tokens } = config.admin;
   await bootstrapApp(AdminApiModule.forRoot(config), {
     name: 'admin-api',
+    config,
     bindAddress,
     configure: (app) => configureAdminHttp(app, maxBodyBytes, tokens),
   });

@@ -5,6 +5,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv, process.env);
   await bootstrapApp(ConsumerWorkerModule.forRoot(config), {
     name: 'consumer-worker',
+    config,
     bindAddress: config.worker.bindAddress,
   });
 }

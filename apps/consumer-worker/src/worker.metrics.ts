@@ -11,6 +11,7 @@ export class WorkerMetrics {
   readonly rebalances: Counter<'subscription'>;
   readonly claimedSubscriptions: Gauge;
   readonly handlerRegistered: Gauge<'subscription'>;
+  readonly partitionsHeld: Gauge<'subscription'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -47,6 +48,12 @@ export class WorkerMetrics {
     this.handlerRegistered = new Gauge({
       name: 'tributary_worker_subscription_handler_registered',
       help: 'Per subscription consumed here: 1 when its handler was registered as the consumer started, 0 when its records become failed invocations',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.partitionsHeld = new Gauge({
+      name: 'tributary_worker_subscription_partitions_held',
+      help: 'Per active subscription (as last read from Postgres, every second): 1 when this worker holds at least one of its partitions, else 0',
       labelNames: ['subscription'],
       registers,
     });

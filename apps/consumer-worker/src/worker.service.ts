@@ -5,7 +5,13 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { Bus, KafkajsProducer, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import {
+  Bus,
+  KafkajsProducer,
+  LogLine,
+  TRIBUTARY_CONFIG,
+  TributaryConfig,
+} from '@tributary/shared';
 import { hostname } from 'node:os';
 import { SubscriptionCatalog } from './subscriptions/subscription-catalog';
 import { SubscriptionRunner } from './subscriptions/subscription-runner';
@@ -35,6 +41,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
   private stopping = false;
+  /** Subscriptions `partitionsHeld` has a series for. */
+  private heldExported = new Set<string>();
 
   constructor(
     @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
@@ -73,11 +81,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async reconcile(): Promise<void> {
-    const wanted = new Map(
-      (await this.catalog.load())
-        .filter((s) => s.status === 'active' && !this.reportProblem(s))
-        .map((s) => [s.id, s]),
-    );
+    const active = (await this.catalog.load()).filter((s) => s.status === 'active');
+    const wanted = new Map(active.filter((s) => !this.reportProblem(s)).map((s) => [s.id, s]));
     const stops: Promise<void>[] = [];
     for (const [id, runner] of this.runners) {
       if (wanted.get(id)?.fingerprint !== runner.spec.fingerprint) {
@@ -95,6 +100,19 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     this.metrics.claimedSubscriptions.set(
       [...this.runners.values()].filter((r) => r.holdsPartitions()).length,
     );
+    this.exportHeld(active.map((s) => s.id));
+  }
+
+  /** Per active subscription: 1 when this worker holds one of its partitions, else 0. */
+  private exportHeld(active: string[]): void {
+    for (const id of this.heldExported) {
+      if (!active.includes(id)) this.metrics.partitionsHeld.remove({ subscription: id });
+    }
+    this.heldExported = new Set(active);
+    for (const id of active) {
+      const held = this.runners.get(id)?.holdsPartitions() ? 1 : 0;
+      this.metrics.partitionsHeld.set({ subscription: id }, held);
+    }
   }
 
   private reportProblem(spec: SubscriptionSpec): boolean {
@@ -103,7 +121,11 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       return false;
     }
     if (this.problemsLogged.get(spec.id) !== spec.problem) {
-      this.logger.warn(`subscription ${spec.id} not consumed: ${spec.problem}`);
+      this.logger.warn(
+        new LogLine(`subscription ${spec.id} not consumed: ${spec.problem}`, {
+          subscriptionId: spec.id,
+        }),
+      );
       this.problemsLogged.set(spec.id, spec.problem);
     }
     return true;

@@ -5,6 +5,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv, process.env);
   await bootstrapApp(InvokerModule.forRoot(config), {
     name: 'invoker',
+    config,
     bindAddress: config.invoker.bindAddress,
   });
 }

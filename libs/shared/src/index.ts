@@ -9,3 +9,5 @@ export * from './metrics/metrics.module';
 export * from './contracts/invocation-command';
 export * from './contracts/ordering';
 export * from './protocol';
+export * from './telemetry/tracing';
+export * from './telemetry/logging';

@@ -5,8 +5,10 @@ import {
   KafkajsBatchConsumer,
   RecordBatch,
   RecordProducer,
+  tracing,
 } from '@tributary/shared';
 import { toBusRecord, toInvocationCommand } from '../records/record-converter';
+import { RecordBatchTrace } from '../records/record-tracing';
 import type { WorkerMetrics } from '../worker.metrics';
 import type { SubscriptionSpec } from './subscription-spec.model';
 
@@ -145,21 +147,30 @@ export class SubscriptionRunner {
     let poison = 0;
     let chunk = [];
     let chunkBytes = 0;
-    for (const record of batch.records) {
-      const command = toInvocationCommand(spec, record, deps.maxRecordBytes);
-      if (command.failure !== null) poison += 1;
-      const busRecord = toBusRecord(command);
-      // The value is the record's own bytes; the command header adds well under a KiB.
-      const size = (busRecord.value?.length ?? 0) + 1024;
-      if (chunkBytes + size > MAX_SEND_BYTES && chunk.length > 0) {
-        await deps.bus.send(deps.busTopic, chunk);
-        chunk = [];
-        chunkBytes = 0;
+    // Tracing off: one boolean read per batch, nothing allocated.
+    const traced = tracing.on ? new RecordBatchTrace(spec, deps.busTopic) : undefined;
+    try {
+      for (const record of batch.records) {
+        const command = toInvocationCommand(spec, record, deps.maxRecordBytes);
+        if (command.failure !== null) poison += 1;
+        traced?.add(record, command);
+        const busRecord = toBusRecord(command);
+        // The value is the record's own bytes; the command header adds well under a KiB.
+        const size = (busRecord.value?.length ?? 0) + 1024;
+        if (chunkBytes + size > MAX_SEND_BYTES && chunk.length > 0) {
+          await deps.bus.send(deps.busTopic, chunk);
+          chunk = [];
+          chunkBytes = 0;
+        }
+        chunk.push(busRecord);
+        chunkBytes += size;
       }
-      chunk.push(busRecord);
-      chunkBytes += size;
+      await deps.bus.send(deps.busTopic, chunk);
+    } catch (err) {
+      traced?.end(err);
+      throw err;
     }
-    await deps.bus.send(deps.busTopic, chunk);
+    traced?.end();
     const n = batch.records.length;
     deps.metrics.recordsConsumed.inc(labels, n);
     deps.metrics.commandsEmitted.inc(labels, n);

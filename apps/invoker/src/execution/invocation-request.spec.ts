@@ -50,6 +50,22 @@ describe('invocationRequest', () => {
   });
 });
 
+describe('invocationRequest with tracing', () => {
+  it("puts the handler call's trace headers in place of the stored ones, leaving the stored ones as they are", () => {
+    const stored = { ...claimed, headers: { 'kafka.offset': '7', traceparent: '00-aa-bb-01' } };
+    const call = { traceparent: '00-aa-cc-01', tracestate: 'v=1' };
+    const r = invocationRequest(stored, 1, null, undefined, call);
+    expect(r.headers).toEqual({
+      'kafka.offset': '7',
+      traceparent: '00-aa-cc-01',
+      tracestate: 'v=1',
+    });
+    expect(stored.headers.traceparent).toBe('00-aa-bb-01');
+    // Tracing off: the stored headers object itself, nothing copied.
+    expect(invocationRequest(stored, 1, null, undefined, undefined).headers).toBe(stored.headers);
+  });
+});
+
 describe('checkJsonInput', () => {
   it.each([
     ['application/json', '{"a":1}', undefined],

@@ -3,12 +3,16 @@ import type { ClaimedInvocation, StateChangeSet } from './invocation.store';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The handler protocol's request for one attempt, with the key's state for keyed services. */
+/**
+ * The handler protocol's request for one attempt, with the key's state for keyed services.
+ * `traceHeaders` (tracing on) carry the handler call's W3C context, replacing the stored ones.
+ */
 export function invocationRequest(
   c: ClaimedInvocation,
   attempt: number,
   contentType: string | null,
   state: Map<string, Buffer> | undefined,
+  traceHeaders?: Record<string, string>,
 ): InvocationRequest {
   const request: InvocationRequest = {
     invocationId: c.id,
@@ -16,7 +20,8 @@ export function invocationRequest(
     handler: c.handler,
     key: c.key,
     attempt,
-    headers: c.headers,
+    // With tracing on, `traceparent`/`tracestate` are the handler call span's.
+    headers: traceHeaders ? { ...c.headers, ...traceHeaders } : c.headers,
     rawHeaders: c.rawHeaders ?? {},
     body: (c.input ?? Buffer.alloc(0)).toString('base64'),
   };

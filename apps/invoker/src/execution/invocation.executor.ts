@@ -3,7 +3,9 @@ import {
   HandlerClient,
   InvokeAbortedError,
   InvokeOutcome,
+  invocationFields,
   keyOf,
+  LogLine,
   TRIBUTARY_CONFIG,
   TributaryConfig,
 } from '@tributary/shared';
@@ -11,6 +13,8 @@ import { hostname } from 'node:os';
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
 import { AttemptEnd, attemptEnd } from './attempt-outcome';
+import { logAttempt } from './attempt-log';
+import { traceAttempt } from './attempt-tracing';
 import { HandlerRegistry } from './handler.registry';
 import { checkJsonInput, invocationRequest, withChanges } from './invocation-request';
 import { ClaimedInvocation, Finished, InvocationStore, OpenInvocation } from './invocation.store';
@@ -87,7 +91,9 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const ttl = config.invoker.leaseTtlMs;
     this.leases = new LeaseKeeper(ttl, (ids) => this.store.renewLeases(this.owner, ids, ttl), {
       expiring: (id) =>
-        this.logger.warn(`lease of ${id} not renewed in time: aborting its request`),
+        this.logger.warn(
+          new LogLine('lease not renewed in time: aborting its request', invocationFields(id)),
+        ),
       renewFailed: (err) => this.logger.warn(`lease renewal failed: ${String(err)}`),
     });
     this.leases.start();
@@ -294,6 +300,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     this.metrics.inFlight.inc();
     const attempt = c.retryCount + 1;
     const started = process.hrtime.bigint();
+    const trace = traceAttempt(c, attempt);
     let outcome: InvokeOutcome | 'aborted';
     let policies: RetryPolicyOverride[] = [];
     let journaled = false;
@@ -340,15 +347,22 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   timeoutMs: this.config.invoker.requestTimeoutMs,
                   maxResponseBytes: this.config.invoker.maxResponseBytes,
                   signal: run.controller.signal,
+                  attemptHeaders: trace.callHeaders('restate'),
                 })
               : await this.client.invoke(
                   target.deploymentUri,
-                  invocationRequest(c, attempt, target.inputContentType, state),
+                  invocationRequest(
+                    c,
+                    attempt,
+                    target.inputContentType,
+                    state,
+                    trace.callHeaders('tributary'),
+                  ),
                   {
                     timeoutMs: this.config.invoker.requestTimeoutMs,
                     signal: run.controller.signal,
                     signingKey: this.config.invoker.signingKey,
-                    extraHeaders: target.additionalHeaders,
+                    extraHeaders: trace.withHeaders(target.additionalHeaders),
                   },
                 );
       }
@@ -380,6 +394,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
       now: Date.now(),
     });
     this.metrics.attempts.inc({ outcome: end.kind });
+    trace.end(outcome, end);
+    logAttempt(this.logger, c, attempt, end);
     if (journaled) end.result.journaled = true;
     if (runOf) end.result.workflowRunOf = runOf;
     if (end.result.status === 'completed') {

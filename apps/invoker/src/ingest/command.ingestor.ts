@@ -18,6 +18,10 @@ import {
   mayStart,
   RecordBatch,
   BatchContext,
+  endWithError,
+  handlerHeaders,
+  invocationFields,
+  LogLine,
 } from '@tributary/shared';
 import { InvocationExecutor, SCHEDULER } from '../execution/invocation.executor';
 import {
@@ -29,6 +33,7 @@ import {
 } from '../execution/invocation.store';
 import { InvokerMetrics } from '../invoker.metrics';
 import { InvocationScheduler } from '../scheduling/invocation.scheduler';
+import { traceInsert } from './insert-tracing';
 import { failedCommand, storableCommand } from './storable-command';
 
 /** Commands of one batch to start with their insert; the batches of a fetch are inserted together. */
@@ -185,11 +190,11 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
             keys: starts.flatMap((s) => s.keys),
           };
     const claimedAt = Date.now();
+    const commands = items.flatMap((i) => i.commands);
+    const span = traceInsert(commands);
     try {
-      const { open, started } = await this.insertOrIsolate(
-        items.flatMap((i) => i.commands),
-        start,
-      );
+      const { open, started } = await this.insertOrIsolate(commands, start);
+      span?.end();
       this.metrics.claims.inc({ path: 'insert', result: 'claimed' }, started.length);
       this.metrics.claims.inc(
         { path: 'insert', result: 'refused' },
@@ -205,6 +210,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       const byId = new Map(open.map((o) => [o.id, o]));
       for (const i of items) i.resolve(i.commands.flatMap((c) => byId.get(c.command.id) ?? []));
     } catch (err) {
+      if (span?.isRecording()) endWithError(span, `inserting failed: ${String(err)}`);
       for (const i of items) i.reject(err);
     }
   }
@@ -237,7 +243,12 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         const named = storableCommand(arrived.command);
         const failure = `the invocation could not be stored (${messageOf(err)}); the record was not delivered`;
         const command = named !== arrived.command ? named : failedCommand(arrived.command, failure);
-        this.logger.error(`${arrived.command.id}: ${command.failure ?? failure}`);
+        this.logger.error(
+          new LogLine(
+            command.failure ?? failure,
+            invocationFields(arrived.command.id, handlerHeaders(arrived.command)),
+          ),
+        );
         ({ open } = await this.store.insert([{ ...arrived, command }]));
       }
       inserted.open.push(...open);

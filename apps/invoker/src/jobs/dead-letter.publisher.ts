@@ -9,8 +9,10 @@ import {
   Bus,
   buildKafkaConfig,
   createKafka,
+  invocationFields,
   KafkajsAdmin,
   KafkajsProducer,
+  LogLine,
   translateKafkaOptions,
   TRIBUTARY_CONFIG,
   TributaryConfig,
@@ -136,7 +138,12 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
         'dead-letters',
       );
     } else {
-      this.logger.warn(`subscription of ${row.id} is gone: dead letters go to the bus cluster`);
+      this.logger.warn(
+        new LogLine(
+          `subscription of ${row.id} is gone: dead letters go to the bus cluster`,
+          invocationFields(row.id),
+        ),
+      );
     }
     const client = {
       producer: KafkajsProducer.create(kafka, { idempotent: false }),

@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { TributaryConfig } from '../config/config.types';
 import { HealthController } from '../health/health.controller';
+import { createAppLogger } from '../telemetry/logging';
+import { startTracing, tracing } from '../telemetry/tracing';
 
 const SHUTDOWN_TIMEOUT_MS = 45_000;
 
@@ -18,12 +21,20 @@ export function parseBindAddress(address: string): { host: string; port: number 
  */
 export async function bootstrapApp(
   module: Type<unknown> | DynamicModule,
-  opts: { name: string; bindAddress: string; configure?: (app: NestExpressApplication) => void },
+  opts: {
+    name: string;
+    bindAddress: string;
+    configure?: (app: NestExpressApplication) => void;
+    /** Its `log` and `tracing` settings: the logger Nest uses, and traces when turned on. */
+    config?: Pick<TributaryConfig, 'log' | 'tracing'>;
+  },
 ): Promise<INestApplication> {
   const logger = new Logger(opts.name);
+  const traced = opts.config ? startTracing(opts.config.tracing, opts.name, process.env) : false;
   const app = await NestFactory.create<NestExpressApplication>(module, {
     bufferLogs: false,
     abortOnError: false,
+    ...(opts.config && { logger: createAppLogger(opts.config.log, opts.name) }),
   });
   opts.configure?.(app);
   const health = app.get(HealthController, { strict: false });
@@ -44,21 +55,25 @@ export async function bootstrapApp(
     }, SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     // app.close() runs every module's shutdown hook: consumers finish or hand back their work.
-    app.close().then(
-      () => {
-        logger.log('stopped cleanly');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error(`shutdown failed: ${String(err)}`);
-        process.exit(1);
-      },
-    );
+    // Then the spans still buffered are exported.
+    app
+      .close()
+      .then(() => tracing.shutdown())
+      .then(
+        () => {
+          logger.log('stopped cleanly');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error(`shutdown failed: ${String(err)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   const { host, port } = parseBindAddress(opts.bindAddress);
   await app.listen(port, host);
-  logger.log(`${opts.name} listening on http://${host}:${port}`);
+  logger.log(`${opts.name} listening on http://${host}:${port}${traced ? ', tracing on' : ''}`);
   return app;
 }

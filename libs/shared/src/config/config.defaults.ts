@@ -41,4 +41,8 @@ export const CONFIG_DEFAULTS = {
     replicationFactor: 1,
     topicPrefix: 'tributary',
   },
+  /** Off unless turned on here or by OTEL_TRACES_EXPORTER=otlp; see `TracingConfig`. */
+  tracing: { enabled: false },
+  /** `json` is the default under NODE_ENV=production. */
+  log: { format: 'text' as const, level: 'info' as const },
 } as const;

@@ -204,6 +204,8 @@ describe('loadConfig: defaults', () => {
         replicationFactor: 1,
         topicPrefix: 'tributary',
       },
+      tracing: { enabled: false, endpoint: undefined, serviceName: undefined },
+      log: { format: 'text', level: 'info' },
       warnings: [],
     });
   });
@@ -460,7 +462,7 @@ describe('loadConfig: bad configuration', () => {
         '[admn]\nx = 1\n[ingress]\nbind-address = "x"\n[admin]\nbind-adress = "0.0.0.0:1"\n',
       ),
     ).toEqual([
-      "admn: unknown section; did you mean 'admin'? (known sections here: ingress, database, admin, worker, invoker, invocation, bus)",
+      "admn: unknown section; did you mean 'admin'? (known sections here: ingress, database, admin, worker, invoker, invocation, bus, tracing, log)",
       'ingress.bind-address: unknown key (known keys here: kafka-clusters)',
       "admin.bind-adress: unknown key; did you mean 'bind-address'? (known keys here: bind-address, tokens, max-body-bytes, max-manifest-bytes, deployment-hosts)",
     ]);
@@ -616,5 +618,45 @@ describe('loadConfigOrExit', () => {
     }
     expect(exit).toHaveBeenCalledWith(2);
     expect(writes.join('')).toContain('DATABASE_URL (database.url): must be a postgres:// URL');
+  });
+});
+
+describe('loadConfig: [tracing] and [log]', () => {
+  it('reads the tracing section and the log section', () => {
+    const config = load(
+      '[tracing]\nenabled = true\nendpoint = "http://collector:4318"\nservice-name = "orders-tributary"\n[log]\nformat = "json"\nlevel = "debug"\n',
+    );
+    expect(config.tracing).toEqual({
+      enabled: true,
+      endpoint: 'http://collector:4318',
+      serviceName: 'orders-tributary',
+    });
+    expect(config.log).toEqual({ format: 'json', level: 'debug' });
+  });
+
+  it('writes JSON lines by default under NODE_ENV=production, and takes TRIBUTARY_LOG_* per process', () => {
+    expect(load(undefined, { NODE_ENV: 'production' }).log.format).toBe('json');
+    expect(load('[log]\nformat = "text"\n', { NODE_ENV: 'production' }).log.format).toBe('text');
+    expect(
+      load('[log]\nlevel = "warn"\n', {
+        TRIBUTARY_LOG_LEVEL: 'trace',
+        TRIBUTARY_LOG_FORMAT: 'json',
+      }).log,
+    ).toEqual({ format: 'json', level: 'trace' });
+  });
+
+  it('names bad tracing and log values', () => {
+    expect(
+      problemsOf(
+        '[tracing]\nenabled = "yes"\nendpoint = "collector:4318"\nsampler = 1\n[log]\nformat = "xml"\n',
+        { TRIBUTARY_LOG_LEVEL: 'loud' },
+      ),
+    ).toEqual([
+      'tracing.sampler: unknown key (known keys here: enabled, endpoint, service-name)',
+      'tracing.enabled: must be true or false (without quotes); got "yes"',
+      'tracing.endpoint: must be an http:// or https:// URL, e.g. "http://127.0.0.1:4318"; got "collector:4318"',
+      'log.format: must be "text" or "json"; got "xml"',
+      'TRIBUTARY_LOG_LEVEL (log.level): must be "fatal", "error", "warn", "info", "debug" or "trace"; got "loud"',
+    ]);
   });
 });

@@ -10,7 +10,9 @@ import {
   DatabaseSection,
   InvocationSection,
   InvokerSection,
+  LogSection,
   RetryPolicySection,
+  TracingSection,
   WorkerSection,
 } from './config.sections';
 import {
@@ -131,9 +133,16 @@ interface ValidSections {
   invoker: InvokerSection;
   invocation: InvocationSection;
   bus: BusSection;
+  tracing: TracingSection;
+  log: LogSection;
 }
 
-function build(s: ValidSections, sources: Sources, warnings: string[]): TributaryConfig {
+function build(
+  s: ValidSections,
+  sources: Sources,
+  env: ConfigEnv,
+  warnings: string[],
+): TributaryConfig {
   const d = CONFIG_DEFAULTS;
   const clusters = sources.clusters.clusters;
   return {
@@ -176,6 +185,15 @@ function build(s: ValidSections, sources: Sources, warnings: string[]): Tributar
       partitions: s.bus.partitions ?? d.bus.partitions,
       replicationFactor: s.bus.replicationFactor ?? d.bus.replicationFactor,
       topicPrefix: s.bus.topicPrefix ?? d.bus.topicPrefix,
+    },
+    tracing: {
+      enabled: s.tracing.enabled ?? d.tracing.enabled,
+      endpoint: s.tracing.endpoint,
+      serviceName: s.tracing.serviceName,
+    },
+    log: {
+      format: s.log.format ?? (env.NODE_ENV === 'production' ? 'json' : d.log.format),
+      level: s.log.level ?? d.log.level,
     },
     warnings,
   };
@@ -243,9 +261,11 @@ export function loadConfig({ argv, env }: LoadConfigInput): TributaryConfig {
     invoker: validateSection(InvokerSection, tree.invoker, 'invoker', problems),
     invocation: validateSection(InvocationSection, tree.invocation, 'invocation', problems),
     bus: validateSection(BusSection, tree.bus, 'bus', problems),
+    tracing: validateSection(TracingSection, tree.tracing, 'tracing', problems),
+    log: validateSection(LogSection, tree.log, 'log', problems),
   };
   if (problems.length === 0) {
-    const config = build(sections, sources, warnings);
+    const config = build(sections, sources, env, warnings);
     checkConsistency(config, problems);
     checkFiles(config, problems);
     if (problems.length === 0) return config;

@@ -4,6 +4,8 @@ import { Type } from 'class-transformer';
 import { IsOptional, ValidateBy, ValidateNested } from 'class-validator';
 import {
   IsBindAddress,
+  IsBoolean,
+  IsHttpUrl,
   IsBrokerList,
   IsDuration,
   IsHostPatternList,
@@ -15,7 +17,8 @@ import {
   IsPostgresUrl,
   IsSecretList,
 } from './config.validators';
-import type { OnMaxAttempts } from './config.types';
+import { LOG_LEVELS } from './config.types';
+import type { LogFormat, LogLevel, OnMaxAttempts } from './config.types';
 
 /*
  * The TOML sections other than `ingress`, as the file writes them. Property names are the
@@ -99,6 +102,17 @@ export class BusSection {
   topicPrefix?: string;
 }
 
+export class TracingSection {
+  @IsOptional() @IsBoolean() enabled?: boolean;
+  @IsOptional() @IsHttpUrl() endpoint?: string;
+  @IsOptional() @IsNonEmptyString() serviceName?: string;
+}
+
+export class LogSection {
+  @IsOptional() @IsOneOf(['text', 'json']) format?: LogFormat;
+  @IsOptional() @IsOneOf(LOG_LEVELS) level?: LogLevel;
+}
+
 /** The top-level sections validated by class; `ingress` is parsed by hand (any librdkafka key). */
 export const CONFIG_SECTIONS = {
   database: DatabaseSection,
@@ -107,6 +121,8 @@ export const CONFIG_SECTIONS = {
   invoker: InvokerSection,
   invocation: InvocationSection,
   bus: BusSection,
+  tracing: TracingSection,
+  log: LogSection,
 } as const;
 
 export type SectionName = keyof typeof CONFIG_SECTIONS;

@@ -33,6 +33,8 @@ export const ENV_OVERRIDES: readonly {
     key: 'request-identity-private-key-pem-file',
   },
   { env: 'TRIBUTARY_BUS_BROKERS', section: 'bus', key: 'brokers', list: true },
+  { env: 'TRIBUTARY_LOG_FORMAT', section: 'log', key: 'format' },
+  { env: 'TRIBUTARY_LOG_LEVEL', section: 'log', key: 'level' },
 ];
 
 /** An environment variable's value; empty counts as unset, as shells make that easy to do. */

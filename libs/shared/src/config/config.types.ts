@@ -102,6 +102,32 @@ export interface BusConfig {
   topicPrefix: string;
 }
 
+/**
+ * OpenTelemetry traces, exported over OTLP/HTTP. The standard variables apply on top:
+ * OTEL_TRACES_EXPORTER=otlp turns tracing on and `none` (or OTEL_SDK_DISABLED=true) off;
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT win over `endpoint`;
+ * OTEL_SERVICE_NAME over `service-name`; OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_EXPORTER_OTLP_HEADERS and OTEL_BSP_* are read by the SDK itself.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  /** The collector's base URL (`/v1/traces` is appended); unset: the SDK's default. */
+  endpoint?: string;
+  /** The resource's `service.name`; unset: `tributary-<app>`. */
+  serviceName?: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'text' | 'json';
+
+export interface LogConfig {
+  /** `json`: one JSON object per line (pino); `text`: Nest's readable lines. */
+  format: LogFormat;
+  /** The lowest level written; each process may set its own (TRIBUTARY_LOG_LEVEL). */
+  level: LogLevel;
+}
+
 /** The validated configuration every app starts from. Durations are in milliseconds. */
 export interface TributaryConfig {
   /** Absolute path of the TOML file read, if any. */
@@ -113,6 +139,8 @@ export interface TributaryConfig {
   invoker: InvokerConfig;
   invocation: InvocationConfig;
   bus: BusConfig;
+  tracing: TracingConfig;
+  log: LogConfig;
   /** Accepted settings that change nothing (e.g. librdkafka keys kafkajs has no use for). */
   warnings: string[];
 }

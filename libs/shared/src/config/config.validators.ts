@@ -73,6 +73,27 @@ export function IsNumberAtLeast(min: number): PropertyDecorator {
   );
 }
 
+export function IsBoolean(): PropertyDecorator {
+  return configRule(
+    'isBoolean',
+    (value) => typeof value === 'boolean',
+    (value) => `must be true or false (without quotes); got ${describeValue(value)}`,
+  );
+}
+
+/** An http:// or https:// URL, e.g. an OTLP collector's. */
+export function IsHttpUrl(): PropertyDecorator {
+  return configRule(
+    'isHttpUrl',
+    (value) =>
+      typeof value === 'string' &&
+      URL.canParse(value) &&
+      ['http:', 'https:'].includes(new URL(value).protocol),
+    (value) =>
+      `must be an http:// or https:// URL, e.g. "http://127.0.0.1:4318"; got ${describeValue(value)}`,
+  );
+}
+
 export function IsNonEmptyString(opts: { secret?: boolean } = {}): PropertyDecorator {
   return configRule(
     'isNonEmptyString',

@@ -123,6 +123,8 @@ export interface RestateInvokeRequest {
   signal?: AbortSignal;
   /** The clock, for timers. */
   now?: () => number;
+  /** HTTP headers of each request (not the handler's input headers): the W3C trace context. */
+  attemptHeaders?: Record<string, string>;
 }
 
 /** Thrown inside a round: the invocation ends with this terminal failure. */
@@ -217,6 +219,7 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
         key: req.key,
         input: req.input,
         inputHeaders: req.headers,
+        headers: req.attemptHeaders,
         state: req.state,
         journal: journal.slice(),
         retryCountSinceLastStoredEntry: req.retryCount,
