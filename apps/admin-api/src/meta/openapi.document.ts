@@ -332,7 +332,16 @@ const schemas: Record<string, Json> = {
       target_service_ty: { type: 'string', enum: ['service', 'virtual_object', 'workflow'] },
       status: {
         type: 'string',
-        enum: ['pending', 'scheduled', 'ready', 'running', 'backing-off', 'paused', 'completed'],
+        enum: [
+          'pending',
+          'scheduled',
+          'ready',
+          'running',
+          'backing-off',
+          'paused',
+          'suspended',
+          'completed',
+        ],
       },
       completion_result: { type: 'string', enum: ['success', 'failure'], nullable: true },
       completion_failure: nullableString,
