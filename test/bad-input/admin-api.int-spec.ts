@@ -965,7 +965,7 @@ function pathCases(): BadRequest[] {
     get('a path to etc/passwd', '/../../etc/passwd', 404),
     get('an unknown route', '/subscription', 404),
     get('a backslash', '/deployments\\..\\subscriptions', 404),
-    get('the root', '/', 404),
+    get('the root (redirects to the console)', '/', 302),
     get('a file extension', '/deployments.json', 404),
     get('a trailing slash on a list (served)', '/deployments/', 200),
     get('a trailing slash on an item (served)', '/subscriptions/{sub}/', 200),
