@@ -155,6 +155,38 @@ const flaky = restate.service({
   },
 });
 
+/** Attempts of each closure of Steps/go. */
+const steps = { first: 0, second: 0 };
+
+const stepsService = restate.service({
+  name: 'Steps',
+  handlers: {
+    go: async (ctx: restate.Context) => {
+      const retry = { initialRetryInterval: 10 };
+      const a = await ctx.run(
+        'first',
+        () => {
+          steps.first += 1;
+          if (steps.first < 4) throw new Error(`first fails ${steps.first}`);
+          return steps.first;
+        },
+        { ...retry, maxRetryAttempts: 5 },
+      );
+      // Three attempts allowed: the first run's failures before it do not count against it.
+      const b = await ctx.run(
+        'second',
+        () => {
+          steps.second += 1;
+          if (steps.second < 3) throw new Error(`second fails ${steps.second}`);
+          return steps.second;
+        },
+        { ...retry, maxRetryAttempts: 3 },
+      );
+      return [a, b];
+    },
+  },
+});
+
 const raw = restate.service({
   name: 'Raw',
   handlers: {
@@ -190,6 +222,7 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
         .bind(twice)
         .bind(raw)
         .bind(flaky)
+        .bind(stepsService)
         .setLogger(() => undefined)
         .http2Handler(),
     );
@@ -398,6 +431,14 @@ describe('durable execution of Restate SDK handlers (real Kafka, Postgres, proce
     expect(done.completionResult).toBe('success');
     expect(json(done)).toMatch(/^gave up: boom 3/);
     expect(flakyRuns).toBe(3);
+  });
+
+  it("counts a ctx.run's failures since the journal last grew, not the invocation's", async () => {
+    const { topic, sub } = await subscribe('service://Steps/go');
+    await producer.send(topic, [{ key: null, value: '{}', partition: 0 }]);
+    const [done] = await completed({ subscriptionId: sub }, 1);
+    expect(done.completionResult).toBe('success');
+    expect(json(done)).toEqual([4, 3]);
   });
 
   it('gives a binary handler the record bytes as they are, and the Kafka metadata as headers', async () => {

@@ -19,6 +19,7 @@ const invocation: ClaimedInvocation = {
   deadLetterTopic: null,
   callerId: null,
   callerCompletionId: null,
+  journalRetryBase: 0,
 };
 
 describe('traceAttempt with tracing off', () => {

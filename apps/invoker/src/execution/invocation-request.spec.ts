@@ -18,6 +18,7 @@ const claimed: ClaimedInvocation = {
   handlerTy: 'EXCLUSIVE',
   callerId: null,
   callerCompletionId: null,
+  journalRetryBase: 0,
 };
 
 describe('invocationRequest', () => {

@@ -338,7 +338,9 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   input: c.input ?? Buffer.alloc(0),
                   headers: c.headers,
                   state: c.serviceTy !== 'SERVICE' ? (state ?? new Map()) : undefined,
-                  retryCount: c.retryCount,
+                  // Restate's retry count is since the journal last grew: a ctx.run's own retry
+                  // policy counts the failures of that run only.
+                  retryCount: c.retryCount - c.journalRetryBase,
                   // Epoch 1 is the first claim ever: no attempt before it can have stored a journal.
                   journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
                   inbox: c.epoch > 1 ? await this.store.inbox(c.id) : [],

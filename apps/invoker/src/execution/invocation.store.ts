@@ -44,6 +44,8 @@ export interface ClaimedInvocation {
   /** The invocation that called this one and waits for its result (a Restate SDK call). */
   callerId: string | null;
   callerCompletionId: number | null;
+  /** `retry_count` when its journal last grew (Restate SDK deployments). */
+  journalRetryBase: number;
 }
 
 export interface StateChangeSet {
@@ -338,6 +340,7 @@ export class InvocationStore {
           handlerTy: c.target.handlerTy,
           callerId: null,
           callerCompletionId: null,
+          journalRetryBase: 0,
         },
       });
     }
@@ -419,6 +422,9 @@ export class InvocationStore {
              FROM unnest($4::int[], $5::int[], $6::bytea[]) WITH ORDINALITY AS u(type, flags, body, i)
             WHERE EXISTS (SELECT 1 FROM held)
            ON CONFLICT (id, idx) DO NOTHING),
+         base AS (
+           UPDATE invocations SET journal_retry_base = retry_count
+            WHERE id = $1 AND cardinality($4::int[]) > 0 AND EXISTS (SELECT 1 FROM held)),
          del AS (
            DELETE FROM invocation_inbox
             WHERE id = $1 AND dedup = ANY($7) AND EXISTS (SELECT 1 FROM held))
@@ -922,7 +928,7 @@ async function claimIn(
           AND ${CLAIM_MAY_RUN}
        RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
                  i.service_ty, i.handler_ty, i.retry_count, i.retry_policy, i.dead_letter_topic,
-                 i.caller_id, i.caller_completion_id)
+                 i.caller_id, i.caller_completion_id, i.journal_retry_base)
      SELECT c.*, p.input, p.headers, p.raw_headers
        FROM c LEFT JOIN invocation_payloads p ON p.id = c.id`,
     [ids, owner, leaseMs],
@@ -944,6 +950,7 @@ async function claimIn(
     deadLetterTopic: r.dead_letter_topic as string | null,
     callerId: r.caller_id as string | null,
     callerCompletionId: r.caller_completion_id as number | null,
+    journalRetryBase: r.journal_retry_base as number,
   }));
 }
 

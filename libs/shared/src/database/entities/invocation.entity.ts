@@ -154,6 +154,13 @@ export class InvocationEntity {
   @Column({ name: 'retry_count', type: 'int', default: 0 })
   retryCount: number;
 
+  /**
+   * `retry_count` when its journal (Restate SDK deployments) last grew: the attempts that failed
+   * since are what Restate's protocol calls `retry_count_since_last_stored_entry`.
+   */
+  @Column({ name: 'journal_retry_base', type: 'int', default: 0 })
+  journalRetryBase: number;
+
   @Column({ name: 'next_retry_at', type: 'timestamptz', nullable: true })
   nextRetryAt: Date | null;
 
