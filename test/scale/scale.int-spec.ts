@@ -245,12 +245,21 @@ describe(`scale-out suite: ${RECORDS} records, ${BROKERS} brokers, 3+1 workers, 
     await note('invoker-3 started');
     await stream;
 
+    let lastCount = 0;
     await waitFor(
-      async () => ((await completedCount().catch(() => 0)) >= RECORDS ? true : undefined),
+      async () => {
+        lastCount = await completedCount().catch(() => lastCount);
+        return lastCount >= RECORDS ? true : undefined;
+      },
       `all ${RECORDS} invocations completed\n${pipeline.outputs()}`,
       Math.max(600_000, RECORDS * 60),
       500,
-    );
+    ).catch((err: unknown) => {
+      // The count reached and the events, which the message above, built up front, cannot say.
+      throw new Error(
+        `${lastCount} of ${RECORDS} completed; events: ${JSON.stringify(faults)}; ${String(err)}`,
+      );
+    });
     const elapsedS = (Date.now() - started) / 1000;
     // The topic holds exactly the records produced (no producer retry wrote any twice).
     expect(await recordsIn(admin, topic)).toBe(RECORDS);
