@@ -8,7 +8,21 @@
 #   - Debian's chromium for the console's browser tests, installed when missing (as root).
 # Running it again while everything is up is a no-op, unless scripts/kafka/server.properties
 # changed since the broker started: then the broker is restarted with the new settings.
+#
+# With `--brokers N` (2 to 9) it starts a local N-broker KRaft cluster instead of the single broker
+# (clients on 127.0.0.1:19092 and up, see scripts/infra-cluster.sh), beside the single broker and
+# without touching it, and prints its bootstrap list. Idempotent the same way: nodes not running
+# are started (with their data), nodes whose scripts/kafka/cluster.properties changed restart.
 set -euo pipefail
+
+brokers=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --brokers) brokers="${2:-}"; shift 2 || { echo "[infra] error: --brokers needs a number" >&2; exit 1; } ;;
+    --brokers=*) brokers="${1#*=}"; shift ;;
+    *) echo "[infra] error: unknown argument '$1' (usage: infra-up.sh [--brokers N])" >&2; exit 1 ;;
+  esac
+done
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -232,9 +246,17 @@ ensure_postgres() {
   log "postgres ready at $DATABASE_URL"
 }
 
+# shellcheck source=scripts/infra-cluster.sh
+source "$here/infra-cluster.sh"
+
 [ -d "$root/node_modules/kafkajs" ] || die "node_modules is missing: run npm install first."
+[ "$brokers" = 1 ] || check_cluster_size "$brokers"
 require_tools
 fetch_kafka
-start_kafka
+if [ "$brokers" = 1 ]; then
+  start_kafka
+else
+  start_cluster "$brokers"
+fi
 ensure_postgres
 bash "$here/ensure-chromium.sh"

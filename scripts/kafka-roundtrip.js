@@ -1,16 +1,20 @@
-// Readiness probe for the local broker: produces one record to a scratch topic and reads it
-// back. Exits 0 when the round trip works, 1 otherwise. Usage: node kafka-roundtrip.js host:port [--quiet]
+// Readiness probe for the local broker or cluster: produces one record to a scratch topic and
+// reads it back; with --expect-brokers N, also checks that N brokers are registered first.
+// Exits 0 when all that works, 1 otherwise.
+// Usage: node kafka-roundtrip.js host:port[,host:port...] [--quiet] [--expect-brokers N]
 'use strict';
 const { Kafka, logLevel } = require('kafkajs');
 
-const [broker, flag] = process.argv.slice(2);
-const quiet = flag === '--quiet';
+const [bootstrap, ...flags] = process.argv.slice(2);
+const quiet = flags.includes('--quiet');
+const expectIndex = flags.indexOf('--expect-brokers');
+const expectBrokers = expectIndex < 0 ? 0 : Number(flags[expectIndex + 1]);
 const topic = '__tributary_infra_probe';
 
 async function main() {
   const kafka = new Kafka({
     clientId: 'tributary-infra-probe',
-    brokers: [broker],
+    brokers: bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     retry: { retries: 1, initialRetryTime: 100 },
@@ -20,6 +24,11 @@ async function main() {
   const consumer = kafka.consumer({ groupId: `${topic}-${process.pid}-${Date.now()}` });
   try {
     await admin.connect();
+    if (expectBrokers > 0) {
+      const { brokers } = await admin.describeCluster();
+      if (brokers.length < expectBrokers)
+        throw new Error(`${brokers.length} of ${expectBrokers} brokers registered`);
+    }
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     const marker = `probe-${process.pid}-${Date.now()}`;
     await producer.connect();

@@ -2,10 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Writes a TOML config for spawned apps: own schema, own bus topics, the local cluster. */
+/**
+ * Writes a TOML config for spawned apps: own schema, own bus topics, the local cluster (the
+ * single broker unless `brokers` names others; the bus uses the same brokers).
+ */
 export function writeTestConfig(opts: {
   schema: string;
   busPrefix: string;
+  busPartitions?: number;
+  brokers?: string[];
   extra?: string[];
 }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'tributary-conf-'));
@@ -17,11 +22,11 @@ export function writeTestConfig(opts: {
       `schema = "${opts.schema}"`,
       '[bus]',
       `topic-prefix = "${opts.busPrefix}"`,
-      'partitions = 4',
+      `partitions = ${opts.busPartitions ?? 4}`,
       ...(opts.extra ?? []),
       '[[ingress.kafka-clusters]]',
       'name = "local"',
-      'brokers = ["PLAINTEXT://127.0.0.1:9092"]',
+      `brokers = [${(opts.brokers ?? ['127.0.0.1:9092']).map((b) => `"PLAINTEXT://${b}"`).join(', ')}]`,
     ].join('\n'),
   );
   return file;

@@ -28,7 +28,14 @@ export class Pipeline {
 
   static async start(
     label: string,
-    opts: { invokers?: number; workers?: number; extraConfig?: string[] } = {},
+    opts: {
+      invokers?: number;
+      workers?: number;
+      /** Brokers of the `local` cluster and of the bus; the single local broker by default. */
+      brokers?: string[];
+      busPartitions?: number;
+      extraConfig?: string[];
+    } = {},
   ): Promise<Pipeline> {
     const p = new Pipeline();
     p.schema = await createTestSchema(label);
@@ -37,6 +44,8 @@ export class Pipeline {
     p.configFile = writeTestConfig({
       schema: p.schema.name,
       busPrefix: p.busPrefix,
+      busPartitions: opts.busPartitions,
+      brokers: opts.brokers,
       extra: opts.extraConfig,
     });
     const admin = await p.startApp('admin-api', 'TRIBUTARY_ADMIN_BIND_ADDRESS');

@@ -29,16 +29,25 @@ export class Bus implements OnModuleInit, OnApplicationShutdown {
     this.admin = KafkajsAdmin.create(kafka);
   }
 
-  /** Creates the bus topics when missing, with the configured partition count. */
+  /**
+   * Creates the bus topics when missing, with the configured partitions, replication factor and
+   * `min.insync.replicas`. An existing topic is left as it is.
+   */
   async onModuleInit(): Promise<void> {
-    const { partitions, replicationFactor } = this.config.bus;
+    const { partitions, replicationFactor, minInsyncReplicas } = this.config.bus;
     await this.admin.ensureTopics(
       Object.values(this.topics).map((topic) => ({
         topic,
         partitions,
         replicationFactor,
         // A command carries its record's value as is, plus a header of well under a KiB.
-        config: { 'max.message.bytes': String(16 * 1024 * 1024) },
+        config: {
+          'max.message.bytes': String(16 * 1024 * 1024),
+          // With acks=all, a write is acknowledged once this many replicas have it.
+          ...(minInsyncReplicas === undefined
+            ? {}
+            : { 'min.insync.replicas': String(minInsyncReplicas) }),
+        },
       })),
     );
     this.logger.log(`bus topics ready: ${Object.values(this.topics).join(', ')}`);

@@ -300,8 +300,20 @@ topic-prefix = "trib"
       brokers: ['bus:9092'],
       partitions: 4,
       replicationFactor: 3,
+      minInsyncReplicas: 2,
       topicPrefix: 'trib',
     });
+  });
+
+  it('sets bus.min-insync-replicas to 2 from replication factor 3, and checks it against it', () => {
+    expect(load('[bus]\nreplication-factor = 2\n').bus.minInsyncReplicas).toBeUndefined();
+    expect(load('[bus]\nreplication-factor = 5\n').bus.minInsyncReplicas).toBe(2);
+    expect(
+      load('[bus]\nreplication-factor = 5\nmin-insync-replicas = 3\n').bus.minInsyncReplicas,
+    ).toBe(3);
+    expect(problemsOf('[bus]\nreplication-factor = 2\nmin-insync-replicas = 3\n')).toEqual([
+      'bus.min-insync-replicas: must not exceed bus.replication-factor (2), or no write to the bus could ever be acknowledged',
+    ]);
   });
 });
 

@@ -126,6 +126,13 @@ function busBrokers(
   return [...first.brokers];
 }
 
+/** `bus.min-insync-replicas`, else 2 from replication factor 3 up (one broker may be down). */
+function minInsyncReplicas(section: BusSection): number | undefined {
+  if (section.minInsyncReplicas !== undefined) return section.minInsyncReplicas;
+  const rf = section.replicationFactor ?? CONFIG_DEFAULTS.bus.replicationFactor;
+  return rf >= 3 ? 2 : undefined;
+}
+
 interface ValidSections {
   database: DatabaseSection;
   admin: AdminSection;
@@ -184,6 +191,7 @@ function build(
       brokers: busBrokers(s.bus, clusters, warnings),
       partitions: s.bus.partitions ?? d.bus.partitions,
       replicationFactor: s.bus.replicationFactor ?? d.bus.replicationFactor,
+      minInsyncReplicas: minInsyncReplicas(s.bus),
       topicPrefix: s.bus.topicPrefix ?? d.bus.topicPrefix,
     },
     tracing: {
@@ -206,6 +214,13 @@ function checkConsistency(config: TributaryConfig, problems: ConfigProblem[]): v
     problems.push({
       path: 'worker.heartbeat-interval',
       message: `must be shorter than worker.lease-ttl (${worker.leaseTtlMs}ms), or leases expire between heartbeats`,
+    });
+  }
+  const { bus } = config;
+  if (bus.minInsyncReplicas !== undefined && bus.minInsyncReplicas > bus.replicationFactor) {
+    problems.push({
+      path: 'bus.min-insync-replicas',
+      message: `must not exceed bus.replication-factor (${bus.replicationFactor}), or no write to the bus could ever be acknowledged`,
     });
   }
   const policy = config.invocation.defaultRetryPolicy;

@@ -94,6 +94,7 @@ export class BusSection {
   @IsOptional() @IsBrokerList() brokers?: string[];
   @IsOptional() @IsPositiveInteger() partitions?: number;
   @IsOptional() @IsPositiveInteger() replicationFactor?: number;
+  @IsOptional() @IsPositiveInteger() minInsyncReplicas?: number;
   @IsOptional()
   @IsMatching(
     /^[A-Za-z0-9._-]{1,200}$/,

@@ -99,6 +99,11 @@ export interface BusConfig {
   brokers: string[];
   partitions: number;
   replicationFactor: number;
+  /**
+   * The bus topic's `min.insync.replicas` at creation: `bus.min-insync-replicas`, else 2 when
+   * the replication factor is 3 or more, else unset (the broker's default).
+   */
+  minInsyncReplicas?: number;
   topicPrefix: string;
 }
 
