@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { deliverToInbox } from '@tributary/shared';
-import { buildMessage, MessageType, parseAwakeableId } from '@tributary/shared/restate';
+import { buildMessage, mediaType, MessageType, parseAwakeableId } from '@tributary/shared/restate';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { AdminError } from '../common/admin-error';
@@ -34,7 +34,7 @@ export class AwakeableController {
     const bytes = bodyBytes(req);
     const text = bytes.toString('utf8');
     let message = text;
-    if (mediaTypeOf(req.headers['content-type']) === 'application/json') {
+    if (mediaType(req.headers['content-type']) === 'application/json') {
       const parsed: unknown = JSON.parse(text);
       message = typeof parsed === 'string' ? parsed : text;
     }
@@ -84,7 +84,7 @@ export class AwakeableController {
 function bodyBytes(req: Request): Buffer {
   const body: unknown = req.body;
   const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-  if (mediaTypeOf(req.headers['content-type']) === 'application/json' && bytes.length > 0) {
+  if (mediaType(req.headers['content-type']) === 'application/json' && bytes.length > 0) {
     try {
       JSON.parse(bytes.toString('utf8'));
     } catch (err) {
@@ -94,8 +94,4 @@ function bodyBytes(req: Request): Buffer {
     }
   }
   return bytes;
-}
-
-function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }

@@ -400,7 +400,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
     logAttempt(this.logger, c, attempt, end);
     if (journaled) end.result.journaled = true;
     if (runOf) end.result.workflowRunOf = runOf;
-    if (end.result.status === 'completed') {
+    // Only a callee has a caller to tell: no work on the path of every other completion.
+    if (end.result.status === 'completed' && c.callerCompletionId !== null) {
       const r = end.result;
       end.result.notifyCaller = this.runtimes.callResult(
         c,

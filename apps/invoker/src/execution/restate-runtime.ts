@@ -19,10 +19,10 @@ import {
   pb,
   RawMessage,
   RestateRuntime,
+  NotificationResult,
+  resultField,
 } from '@tributary/shared/restate';
 
-/** The `result` of a notification that may be void, a value or a failure. */
-type AnyResult = MessageInitShape<typeof pb.SignalNotificationMessageSchema>['result'];
 import { HandlerRegistry } from './handler.registry';
 import type { ClaimedInvocation, PromiseResult } from './invocation.store';
 import { InvocationStore } from './invocation.store';
@@ -172,7 +172,7 @@ export class RestateRuntimes {
             'idx' in signal
               ? { case: 'idx', value: signal.idx }
               : { case: 'name', value: signal.name },
-          result: notificationResult(result),
+          result: resultField(result),
         });
         const dedup = 'idx' in signal ? `s:${signal.idx}` : `n:${signal.name}`;
         await this.sender.wake(await this.store.deliver([{ id: target, dedup, ...message }]));
@@ -212,23 +212,12 @@ function toPromiseResult(r: CompletionResult): PromiseResult {
   }
 }
 
-function notificationResult(r: CompletionResult): AnyResult {
-  switch (r.case) {
-    case 'value':
-      return { case: 'value' as const, value: { content: r.value } };
-    case 'failure':
-      return { case: 'failure' as const, value: { code: r.code, message: r.message } };
-    case 'void':
-      return { case: 'void' as const, value: {} };
-  }
-}
-
 function promiseNotification(
   kind: 'get' | 'peek',
   completionId: number,
   result: PromiseResult | undefined,
 ): RawMessage {
-  const field: AnyResult = !result
+  const field: NotificationResult = !result
     ? { case: 'void', value: {} }
     : 'value' in result
       ? { case: 'value', value: { content: result.value } }

@@ -508,7 +508,8 @@ export function encodeRequestMessages(
   return [start, input, ...journal];
 }
 
-function mediaType(contentType: string | undefined): string {
+/** The media type of a Content-Type header, lower-case, without parameters. */
+export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 

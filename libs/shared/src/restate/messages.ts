@@ -119,15 +119,20 @@ export type CompletionResult =
   | { case: 'value'; value: Uint8Array }
   | { case: 'failure'; code: number; message: string };
 
+/** The `result` oneof of a notification that may be void, a value or a failure. */
+export type NotificationResult = MessageInitShape<
+  typeof pb.SignalNotificationMessageSchema
+>['result'];
+
 /** The `result` oneof of a notification, from a CompletionResult. */
-export function resultField(r: CompletionResult) {
+export function resultField(r: CompletionResult): NotificationResult {
   switch (r.case) {
     case 'void':
-      return { case: 'void' as const, value: {} };
+      return { case: 'void', value: {} };
     case 'value':
-      return { case: 'value' as const, value: { content: r.value } };
+      return { case: 'value', value: { content: r.value } };
     case 'failure':
-      return { case: 'failure' as const, value: { code: r.code, message: r.message } };
+      return { case: 'failure', value: { code: r.code, message: r.message } };
   }
 }
 
