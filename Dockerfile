@@ -1,5 +1,8 @@
 # One image for the three apps and the example handler service; the compose file picks the command.
-FROM node:20-bookworm-slim AS build
+# NODE_IMAGE is the base image: the public one by default, or a local stand-in built by
+# scripts/docker-base-images.sh where no image registry is reachable (docs/operations.md, "Docker").
+ARG NODE_IMAGE=node:20-bookworm-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/sdk/package.json libs/sdk/tsconfig.json libs/sdk/
@@ -8,11 +11,11 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
-# No heap bounds by default: in a container with a memory limit Node sizes its heap from that limit.
-# To bound RSS further, set NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"
-# (docs/operations.md, "Memory": about 160 MiB per app, at 20% fewer events/s and 3x the p99).
+# Each app's command carries its default node flags (scripts/node-flags.ts; the compose file sets
+# them, and flags on the command line win over NODE_OPTIONS); in a container with a memory limit
+# and no flag Node sizes its heap from that limit (docs/operations.md, "Memory").
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs/sdk libs/sdk

@@ -1,7 +1,11 @@
 // Unit tests (*.spec.ts) sit beside the code; integration tests (*.int-spec.ts) use the real
 // Kafka broker and Postgres that `npm test` brings up through scripts/infra-up.sh. The scale-out
-// suite (test/scale) runs only through `npm run test:scale`, which sets TRIBUTARY_SCALE_SUITE: it
-// starts its own 3-broker cluster and runs for minutes.
+// suite (test/scale/scale.int-spec.ts) starts its own 3-broker cluster: `npm test` runs it at its
+// small size (600 records per subscription), `npm run test:scale` at 30,000 (SCALE_RECORDS) and,
+// since that script sets TRIBUTARY_SCALE_SUITE, with test/scale/bus-failover.int-spec.ts, which
+// starts the cluster again and takes a broker through SIGSTOP and SIGKILL. The compose test
+// (test/compose) runs only through `npm run test:compose`, which sets TRIBUTARY_COMPOSE_SUITE: it
+// needs a Docker engine.
 const fs = require('fs');
 const swcrc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 
@@ -12,7 +16,8 @@ module.exports = {
   testPathIgnorePatterns: [
     '/node_modules/',
     '/dist/',
-    ...(process.env.TRIBUTARY_SCALE_SUITE ? [] : ['<rootDir>/test/scale/']),
+    ...(process.env.TRIBUTARY_SCALE_SUITE ? [] : ['<rootDir>/test/scale/bus-failover']),
+    ...(process.env.TRIBUTARY_COMPOSE_SUITE ? [] : ['<rootDir>/test/compose/']),
   ],
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   moduleNameMapper: {

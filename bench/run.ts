@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, USAGE } from './lib/args';
+import { runCompare } from './lib/compare';
 import { ROOT } from './lib/processes';
 import { Progress } from './lib/progress';
 import {
@@ -87,7 +88,13 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const selected = SCENARIOS.filter((s) => args.only.length === 0 || args.only.includes(s.name));
+  if (args.compare !== undefined) {
+    return runCompare(args.compare, withoutCompare(process.argv.slice(2)));
+  }
+  // A full run leaves out the opt-in scenarios (scale-out starts a 3-broker cluster).
+  const selected = SCENARIOS.filter((s) =>
+    args.only.length === 0 ? !s.optIn : args.only.includes(s.name),
+  );
   const command = [
     'npm run bench',
     ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
@@ -121,6 +128,16 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The arguments minus `--compare <ref>` / `--compare=<ref>`: what each side of a comparison runs. */
+function withoutCompare(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--compare') i++;
+    else if (!argv[i].startsWith('--compare=')) out.push(argv[i]);
+  }
+  return out;
 }
 
 main().then(

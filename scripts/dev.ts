@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { APP_NODE_FLAGS } from './node-flags';
 
 const root = path.resolve(__dirname, '../..');
 const ADMIN = 'http://127.0.0.1:9070';
@@ -30,8 +31,8 @@ const env = {
 const children: { name: string; proc: ChildProcess }[] = [];
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
-function start(name: string, script: string): void {
-  const proc = spawn(process.execPath, [path.join(root, script)], {
+function start(name: string, script: string, nodeFlags: readonly string[] = []): void {
+  const proc = spawn(process.execPath, [...nodeFlags, path.join(root, script)], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,6 +101,10 @@ async function stop(code: number): Promise<void> {
 async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  // The console's address comes first, before the apps' own output; it answers once they are up.
+  console.log(
+    `\x1b[1mWeb console: ${ADMIN}/ui\x1b[0m (starting the apps; open it once they are up)`,
+  );
 
   const kafka = new Kafka({
     clientId: 'tributary-dev',
@@ -118,10 +123,14 @@ async function main(): Promise<void> {
   await admin.disconnect();
 
   // admin-api first: it runs the migrations the others then find done.
-  start('admin-api', 'dist/apps/admin-api/src/main.js');
+  start('admin-api', 'dist/apps/admin-api/src/main.js', APP_NODE_FLAGS['admin-api']);
   await waitReady('admin-api', `${ADMIN}/health`);
-  start('consumer-worker', 'dist/apps/consumer-worker/src/main.js');
-  start('invoker', 'dist/apps/invoker/src/main.js');
+  start(
+    'consumer-worker',
+    'dist/apps/consumer-worker/src/main.js',
+    APP_NODE_FLAGS['consumer-worker'],
+  );
+  start('invoker', 'dist/apps/invoker/src/main.js', APP_NODE_FLAGS.invoker);
   start('example', 'dist/examples/handlers/main.js');
   start('restate-example', 'dist/examples/restate/cart.js');
   await Promise.all([

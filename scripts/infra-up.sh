@@ -45,16 +45,6 @@ require_tools() {
   fi
 }
 
-fetch_kafka() {
-  [ -f "$KAFKA_HOME/.complete" ] && return 0
-  log "resolving Apache Kafka ${KAFKA_VERSION} with Maven into $KAFKA_HOME (first run only)"
-  rm -rf "$KAFKA_HOME" && mkdir -p "$KAFKA_HOME"
-  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs" ||
-    die "Maven could not resolve org.apache.kafka:kafka_2.13:${KAFKA_VERSION}; check that Maven Central is reachable."
-  touch "$KAFKA_HOME/.complete"
-}
-
 # Development-only credentials, also written in scripts/kafka/server.properties and docs/security.md.
 SCRAM_USER="tributary-scram"
 SCRAM_PASSWORD="tributary-scram-secret"

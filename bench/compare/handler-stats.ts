@@ -13,7 +13,14 @@ export interface HandlerStats {
   firstStartAt: number | null;
   lastEndAt: number | null;
   /** Record timestamp (`kafka.timestamp`) to handler start, in ms, since the reset. */
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number } | null;
+  latencyMs: {
+    p50: number;
+    p90: number;
+    p99: number;
+    p999: number;
+    max: number;
+    mean: number;
+  } | null;
   /** Most handler calls running at once in this process since the reset. */
   maxConcurrent: number;
   /** Records whose timestamp header was missing or not a number. */
@@ -100,6 +107,7 @@ export class HandlerRecorder {
         p50: percentile(sorted, 0.5),
         p90: percentile(sorted, 0.9),
         p99: percentile(sorted, 0.99),
+        p999: percentile(sorted, 0.999),
         max: sorted[sorted.length - 1],
         mean: Math.round((sum / sorted.length) * 10) / 10,
       };

@@ -1,8 +1,9 @@
 import { Admin, CompressionTypes, Kafka } from 'kafkajs';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '../../test/support/database';
-import { benchProducer, createTopic, recordKey, recordValue } from '../lib/kafka';
+import { KafkajsAdmin } from '../../libs/shared/src/kafka/kafkajs.client';
+import { benchProducer, recordKey, recordValue } from '../lib/kafka';
 import { readCpuSeconds, readMachineCpu, readTreeCpuSeconds } from '../lib/rss';
 import { sleep } from '../lib/wait';
 import type { HandlerStats } from './handler-stats';
@@ -36,27 +37,12 @@ export async function resetStats(statsUrl: string): Promise<void> {
 }
 
 /**
- * Creates a topic and waits until every partition has a leader. kafkajs' own wait fails on an
- * `UNKNOWN_TOPIC_OR_PARTITION` from a broker still busy with earlier deletions: retried here.
+ * Creates a topic and waits until every partition has a leader, as the apps create theirs
+ * (`KafkajsAdmin.ensureTopics`: kafkajs' own wait gives up on an `UNKNOWN_TOPIC_OR_PARTITION`
+ * from a broker that does not know the new topic yet; that one waits on).
  */
 export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
-  try {
-    await createTopic(admin, topic, partitions);
-    return;
-  } catch (err) {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        const parts = topics[0]?.partitions ?? [];
-        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
-      } catch {
-        // not there yet
-      }
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
+  await new KafkajsAdmin(admin).ensureTopics([{ topic, partitions }]);
 }
 
 /**
@@ -76,9 +62,9 @@ export async function deleteGroupsPatiently(admin: Admin, groups: string[]): Pro
 }
 
 /** True once the consumer group is `Stable` with at least one member (its partitions assigned). */
-export async function groupStable(admin: Admin, groupId: string): Promise<boolean> {
+export async function groupStable(admin: Admin, groupId: string, members = 1): Promise<boolean> {
   const { groups } = await admin.describeGroups([groupId]);
-  return groups[0]?.state === 'Stable' && groups[0].members.length > 0;
+  return groups[0]?.state === 'Stable' && groups[0].members.length >= members;
 }
 
 /** The pid of the Postgres postmaster (parent of our backend), for its CPU use; or undefined. */
@@ -92,6 +78,64 @@ export async function postgresPid(): Promise<number | undefined> {
     return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
   } catch {
     return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Inodes of the sockets process `pid` holds open (from /proc/<pid>/fd). */
+function socketInodes(pid: number): Set<string> {
+  const out = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) out.add(m[1]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // exited
+  }
+  return out;
+}
+
+/**
+ * The Postgres backends serving the connections of `pids` (their pool connections), as backend
+ * pids: the client ports of those processes' TCP sockets to the server's port (/proc/net/tcp and
+ * tcp6, matched by socket inode), looked up in `pg_stat_activity`. Their CPU is the Postgres work
+ * done for those processes alone, apart from the server's shared processes (WAL writer,
+ * checkpointer, ...) and from other users of the same server.
+ */
+export async function postgresBackendsOf(pids: number[]): Promise<number[]> {
+  const serverPort = Number(new URL(TEST_DATABASE_URL).port || 5432);
+  const inodes = new Set(pids.flatMap((pid) => [...socketInodes(pid)]));
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9])) continue;
+      const local = parseInt(f[1].split(':')[1], 16);
+      const remote = parseInt(f[2].split(':')[1], 16);
+      if (remote === serverPort) ports.push(local);
+    }
+  }
+  if (ports.length === 0) return [];
+  const client = new Client({ connectionString: TEST_DATABASE_URL });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])',
+      [ports],
+    );
+    return rows.map((r) => r.pid);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -7,9 +7,16 @@ import {
   ProfileSummary,
   summariseProfile,
 } from '../lib/cpu-profile';
-import { benchKafka, localBrokerPid, produceRecords, removeKafkaState } from '../lib/kafka';
+import {
+  benchKafka,
+  localBrokerPid,
+  produceRecords,
+  recordKey,
+  removeKafkaState,
+} from '../lib/kafka';
 import { fmtInt } from '../lib/progress';
-import { mib, RssSampler } from '../lib/rss';
+import type { ResultRow } from '../lib/results';
+import { mib, readCpuSeconds, RssSampler } from '../lib/rss';
 import type { ScenarioContext } from '../lib/scenario';
 import { sleep, waitFor } from '../lib/wait';
 import type { HandlerStats } from './handler-stats';
@@ -20,6 +27,7 @@ import {
   ensureTopic,
   fetchStats,
   groupStable,
+  postgresBackendsOf,
   postgresPid,
   producePaced,
   resetStats,
@@ -35,7 +43,13 @@ export interface PacedRun {
   seconds: number;
   eventsPerSec: number;
   produceSeconds: number;
+  /** Record timestamp to handler start (every system). */
   latencyMs: HandlerStats['latencyMs'];
+  /**
+   * Tributary: record timestamp to completion recorded in Postgres (`completed_at`), from the
+   * invocation rows: what the paced target is about.
+   */
+  toCompletionMs?: { p50: number; p90: number; p99: number; p999: number };
 }
 
 export interface SystemRun {
@@ -55,6 +69,11 @@ export interface SystemRun {
   rssAtReadyMiB: Record<string, number>;
   /** CPU over the measured window: µs per event and % of one core, by process. */
   cpu: ReturnType<typeof cpuBetween>;
+  /**
+   * Tributary: CPU over the window of the Postgres backends serving its apps' connections (part
+   * of `cpu`'s `postgres`, which is the whole server, other users of it included).
+   */
+  postgresBackendsCpu?: { backends: number; microsPerEvent: number; percentOfOneCore: number };
   handled: number;
   distinct: number;
   duplicates: number;
@@ -68,7 +87,7 @@ export interface SystemRun {
   recordedInPostgresAfterMs?: number;
   /** Tributary: WAL bytes and transactions (whole Postgres) per event, mean handler call. */
   postgres?: Record<string, number | null>;
-  /** Tributary: per-stage p50/p90/p99 ms from the invocation rows (see TributarySystem.stages). */
+  /** Tributary: per-stage p50/p90/p99/p999 ms from the invocation rows (see TributarySystem.stages). */
   stagesMs?: Record<string, Record<string, number[]>>;
   paced?: PacedRun;
   details: Record<string, unknown>;
@@ -78,6 +97,44 @@ export interface SystemRun {
 }
 
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** A measured run as a row of the summary table: first record produced to last handled. */
+export function throughputRow(
+  scenario: string,
+  system: string,
+  w: Workload,
+  run: SystemRun,
+): ResultRow {
+  const bytesPerRecord = recordKey(0, w.keys).length + w.recordBytes;
+  return {
+    scenario,
+    system,
+    window: 'first produced -> last handled',
+    records: run.records,
+    recordBytes: w.recordBytes,
+    seconds: run.seconds,
+    recordsPerSec: run.eventsPerSec,
+    mbPerSec: round((run.records * bytesPerRecord) / run.seconds / 1e6),
+    p50Ms: run.latencyMs?.p50,
+    p99Ms: run.latencyMs?.p99,
+    peakRssMiB: run.peakRssMiB,
+  };
+}
+
+/** How to run Tributary other than the default (one worker, one invoker, the bench's broker). */
+export interface RunOptions {
+  /** Consumer workers and invokers (1 each by default). */
+  workers?: number;
+  invokers?: number;
+  /** The Kafka cluster for the topic, the bus and the producer (the bench's broker by default). */
+  brokers?: string[];
+  /** The broker processes whose CPU is measured (the bench's single broker by default). */
+  brokerPids?: { name: string; pid: number | undefined }[];
+  /** `bus.replication-factor` (1 by default). */
+  busReplicationFactor?: number;
+  /** The label of progress lines (the system's name by default). */
+  label?: string;
+}
 
 /**
  * One system through one workload: start it, subscribe it to a fresh topic (earliest), wait for
@@ -89,17 +146,18 @@ export async function runSystem(
   ctx: ScenarioContext,
   w: Workload,
   name: SystemName,
+  opts: RunOptions = {},
 ): Promise<SystemRun> {
   const { progress } = ctx;
-  const label = name;
+  const label = opts.label ?? name;
   const n = Math.round(w.records * ctx.scale);
   const warmupCount = Math.max(100, Math.min(1_000, Math.round(n / 10)));
   const keyed = w.sink !== 'service';
-  const workDir = `${ctx.workDir}/${name}`;
+  const workDir = `${ctx.workDir}/${label}`;
   mkdirSync(workDir, { recursive: true });
   const profile = ctx.args.profile && name === 'tributary';
 
-  const kafka = benchKafka(`bench-compare-${name}`);
+  const kafka = benchKafka(`bench-compare-${name}`, opts.brokers);
   const admin = kafka.admin();
   await admin.connect();
   const topic = `bench-${w.name.toLowerCase()}-${name}-${Date.now()}-${randomBytes(3).toString('hex')}`;
@@ -108,6 +166,10 @@ export async function runSystem(
     workDir,
     profile,
     tributaryHandler: w.tributaryHandler,
+    workers: opts.workers,
+    invokers: opts.invokers,
+    brokers: opts.brokers,
+    busReplicationFactor: opts.busReplicationFactor,
   });
   const samplers = new Map<string, RssSampler>();
   let stopped = false;
@@ -129,11 +191,17 @@ export async function runSystem(
     const abort = system.abort();
     abort.catch(() => undefined);
     for (const p of system.processes()) samplers.set(p.name, new RssSampler(p.pid));
-    await waitFor(() => groupStable(admin, group), `consumer group ${group} to be stable`, {
-      timeoutMs: 120_000,
-      intervalMs: 100,
-      abort,
-    });
+    // Every worker a member: one joining later would rebalance the group inside the window.
+    const members = opts.workers ?? 1;
+    await waitFor(
+      () => groupStable(admin, group, members),
+      `consumer group ${group} to be stable with ${members} member(s)`,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        abort,
+      },
+    );
     const subscribeToStableSeconds = (performance.now() - tSub) / 1000;
     const rssAtReadyMiB = Object.fromEntries(
       [...samplers].map(([proc, s]) => [proc, mib(s.current)]),
@@ -159,15 +227,22 @@ export async function runSystem(
     await resetStats(system.statsUrl);
 
     // The measured run: produce while subscribed, first record produced -> last completion.
-    const brokerPid = localBrokerPid();
+    const brokers = opts.brokerPids ?? [{ name: 'kafka-broker', pid: localBrokerPid() }];
     const pgPid = await postgresPid();
     const snap = () =>
-      cpuSnapshot(system.processes(), [
-        { name: 'kafka-broker', pid: brokerPid },
-        { name: 'postgres', pid: pgPid },
-      ]);
+      cpuSnapshot(system.processes(), [...brokers, { name: 'postgres', pid: pgPid }]);
     progress.log(`${label}: producing ${fmtInt(n)} records of ${w.recordBytes} B while subscribed`);
     const countersBefore = system instanceof TributarySystem ? await system.counters() : null;
+    // Tributary: the backends of its apps' pool connections, read with the snapshots.
+    const appPids =
+      system instanceof TributarySystem
+        ? system
+            .processes()
+            .filter((p) => p.name !== 'handler')
+            .map((p) => p.pid)
+        : [];
+    const backendsBefore = appPids.length > 0 ? await postgresBackendsOf(appPids) : [];
+    const backendCpuBefore = new Map(backendsBefore.map((pid) => [pid, readCpuSeconds(pid)]));
     const cpuBefore = snap();
     const usStart = monoUs();
     const t0 = Date.now();
@@ -180,6 +255,13 @@ export async function runSystem(
     const stats = await waitHandled(n, 'measured', t0);
     const usEnd = monoUs();
     const cpuAfter = snap();
+    const backendCpuAfter = new Map(backendsBefore.map((pid) => [pid, readCpuSeconds(pid)]));
+    // Connections opened inside the window: all of their backend's CPU is in it.
+    if (appPids.length > 0) {
+      for (const pid of await postgresBackendsOf(appPids)) {
+        if (!backendCpuAfter.has(pid)) backendCpuAfter.set(pid, readCpuSeconds(pid));
+      }
+    }
     const counters =
       system instanceof TributarySystem && countersBefore
         ? await system.countersBetween(countersBefore, await system.counters(), n)
@@ -200,7 +282,7 @@ export async function runSystem(
         (await settleTributary(system, warmupCount + n)) - (stats.lastEndAt ?? Date.now()),
       );
       stagesMs.measured = await system.stages(t0, Date.now());
-      progress.log(`${label}: stages p50/p90/p99 ms ${fmtStages(stagesMs.measured)}`);
+      progress.log(`${label}: stages p50/p90/p99/p999 ms ${fmtStages(stagesMs.measured)}`);
     }
 
     let paced: PacedRun | undefined;
@@ -232,12 +314,14 @@ export async function runSystem(
         latencyMs: ps.latencyMs,
       };
       progress.log(
-        `${label}: paced p50 ${ps.latencyMs?.p50 ?? '?'} ms, p99 ${ps.latencyMs?.p99 ?? '?'} ms, max ${ps.latencyMs?.max ?? '?'} ms`,
+        `${label}: paced p50 ${ps.latencyMs?.p50 ?? '?'} ms, p99 ${ps.latencyMs?.p99 ?? '?'} ms, p999 ${ps.latencyMs?.p999 ?? '?'} ms, max ${ps.latencyMs?.max ?? '?'} ms`,
       );
       if (system instanceof TributarySystem) {
         await settleTributary(system, warmupCount + n + pacedCount);
         stagesMs.paced = await system.stages(tp, Date.now());
-        progress.log(`${label}: paced stages p50/p90/p99 ms ${fmtStages(stagesMs.paced)}`);
+        progress.log(`${label}: paced stages p50/p90/p99/p999 ms ${fmtStages(stagesMs.paced)}`);
+        const [p50, p90, p99, p999] = stagesMs.paced.recordToRecorded ?? [];
+        if (p999 !== undefined) paced.toCompletionMs = { p50, p90, p99, p999 };
       }
     }
 
@@ -279,6 +363,16 @@ export async function runSystem(
       peakRssMiB,
       rssAtReadyMiB,
       cpu: cpuBetween(cpuBefore, cpuAfter, n, (usEnd - usStart) / 1e6),
+      ...(appPids.length > 0
+        ? {
+            postgresBackendsCpu: backendCpu(
+              backendCpuBefore,
+              backendCpuAfter,
+              n,
+              (usEnd - usStart) / 1e6,
+            ),
+          }
+        : {}),
       handled: stats.handled,
       distinct: stats.distinct,
       duplicates: stats.handled - stats.distinct,
@@ -319,6 +413,25 @@ export async function runSystem(
     if (left.length > 0) progress.log(`${label}: consumer groups left behind: ${left.join(', ')}`);
     await admin.disconnect();
   }
+}
+
+/** CPU used by the backends between two reads (a backend new at the second counts from 0). */
+function backendCpu(
+  before: Map<number, number | null>,
+  after: Map<number, number | null>,
+  events: number,
+  seconds: number,
+): { backends: number; microsPerEvent: number; percentOfOneCore: number } {
+  let used = 0;
+  for (const [pid, a] of after) {
+    if (a === null) continue;
+    used += a - (before.get(pid) ?? 0);
+  }
+  return {
+    backends: after.size,
+    microsPerEvent: round((used / events) * 1e6, 1),
+    percentOfOneCore: Math.round((used / seconds) * 100),
+  };
 }
 
 const fmtStages = (s: Record<string, number[]>): string =>

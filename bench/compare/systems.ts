@@ -69,6 +69,13 @@ export interface SystemOptions {
   profile: boolean;
   /** Tributary's handler process (default `tributary-sdk`); see `Workload.tributaryHandler`. */
   tributaryHandler?: TributaryHandler;
+  /** Tributary only: consumer workers and invokers to start (1 each by default). */
+  workers?: number;
+  invokers?: number;
+  /** Tributary only: the brokers of its `local` cluster and bus (the bench's broker by default). */
+  brokers?: string[];
+  /** Tributary only: `bus.replication-factor` (the default, 1, when unset). */
+  busReplicationFactor?: number;
 }
 
 const REGISTER_TS = path.join(ROOT, 'scripts/register-ts.js');
@@ -77,7 +84,6 @@ const PROCS = path.join(ROOT, 'bench/compare/procs');
 /** Base class: spawned processes, health waits, stop in reverse order. */
 abstract class Spawned {
   protected readonly procs: BenchProcess[] = [];
-  protected readonly statsPort: Promise<number> = freePort();
   statsUrl = '';
 
   constructor(protected readonly opts: SystemOptions) {}
@@ -122,7 +128,7 @@ abstract class Spawned {
       // A port found free can be taken (e.g. as the local port of an outgoing connection) before
       // the handler listens on it: then the handler exits with EADDRINUSE and gets new ports.
       const handlerPort = await freePort();
-      const statsPort = attempt === 1 ? await this.statsPort : await freePort();
+      const statsPort = await freePort();
       const proc = this.add(
         spawnNode('handler', path.join(PROCS, script), {
           nodeFlags: ['-r', REGISTER_TS, ...nodeFlags],
@@ -131,9 +137,17 @@ abstract class Spawned {
         }),
       );
       this.statsUrl = `http://127.0.0.1:${statsPort}`;
+      const url = `http://127.0.0.1:${handlerPort}`;
       try {
         await this.waitHealthy(proc, `${this.statsUrl}/health`, 'the handler process');
-        return { proc, url: `http://127.0.0.1:${handlerPort}` };
+        // Its own line, printed once it listens on both ports: another process that took the
+        // stats port first would answer the health check above for it (seen with 4+4 apps).
+        await waitFor(
+          () => proc.tail(1_000).includes(` on ${url}`),
+          `the handler process to listen on ${url} (log: ${proc.logFile})`,
+          { timeoutMs: 120_000, intervalMs: 100, abort: proc.unexpectedExit },
+        );
+        return { proc, url };
       } catch (err) {
         if (attempt >= 3 || !proc.tail().includes('EADDRINUSE')) throw err;
         this.procs.splice(this.procs.indexOf(proc), 1);
@@ -189,7 +203,7 @@ export class TributarySystem extends Spawned implements System {
   private ds?: DataSource;
   private readonly busPrefix = `bench-cmp-bus-${Date.now()}-${randomBytes(3).toString('hex')}`;
   private adminUrl = '';
-  private invokerUrl = '';
+  private readonly invokerUrls: string[] = [];
   private readonly subscriptions: string[] = [];
 
   async start(): Promise<void> {
@@ -204,8 +218,14 @@ export class TributarySystem extends Spawned implements System {
       schema: this.schema.name,
       busPrefix: this.busPrefix,
       busPartitions: 16,
+      brokers: this.opts.brokers,
       // Development aid for experiments (e.g. "[invoker]\nconcurrency = 1024"); unset normally.
-      extra: process.env.BENCH_TRIBUTARY_TOML?.split('\\n'),
+      extra: [
+        ...(this.opts.busReplicationFactor
+          ? [`replication-factor = ${this.opts.busReplicationFactor}`]
+          : []),
+        ...(process.env.BENCH_TRIBUTARY_TOML?.split('\\n') ?? []),
+      ],
     });
     // Development aid for experiments (e.g. "--max-semi-space-size=4"); unset normally.
     const extraFlags = (process.env.BENCH_TRIBUTARY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -213,12 +233,15 @@ export class TributarySystem extends Spawned implements System {
       name: 'admin-api' | 'consumer-worker' | 'invoker',
       env: Record<string, string>,
       bindEnv: string,
+      // Several workers or invokers: `consumer-worker-1`, `invoker-2`, ... in logs and figures.
+      procName: string = name,
     ): Promise<void> => {
       const port = await freePort();
-      const profileDir = path.join(this.opts.workDir, 'cpu-profile', name);
+      const profileDir = path.join(this.opts.workDir, 'cpu-profile', procName);
       if (this.opts.profile) mkdirSync(profileDir, { recursive: true });
       const proc = this.add(
         spawnTributaryApp(name, {
+          name: procName,
           args: ['--config-file', configFile],
           env: { [bindEnv]: `127.0.0.1:${port}`, ...env },
           nodeFlags: [
@@ -234,16 +257,31 @@ export class TributarySystem extends Spawned implements System {
         abort: proc.unexpectedExit,
       });
       if (name === 'admin-api') this.adminUrl = `http://127.0.0.1:${port}`;
-      if (name === 'invoker') this.invokerUrl = `http://127.0.0.1:${port}`;
+      if (name === 'invoker') this.invokerUrls.push(`http://127.0.0.1:${port}`);
     };
+    const workers = this.opts.workers ?? 1;
+    const invokers = this.opts.invokers ?? 1;
+    // The i-th of `count` processes: `name` alone when it is the only one, `name-<i+1>` otherwise.
+    const nth = (name: string, i: number, count: number) =>
+      count === 1 ? name : `${name}-${i + 1}`;
     await Promise.all([
       app('admin-api', {}, 'TRIBUTARY_ADMIN_BIND_ADDRESS'),
-      app(
-        'consumer-worker',
-        { TRIBUTARY_WORKER_ID: 'bench-worker' },
-        'TRIBUTARY_WORKER_BIND_ADDRESS',
+      ...Array.from({ length: workers }, (_, i) =>
+        app(
+          'consumer-worker',
+          { TRIBUTARY_WORKER_ID: nth('bench-worker', i, workers) },
+          'TRIBUTARY_WORKER_BIND_ADDRESS',
+          nth('consumer-worker', i, workers),
+        ),
       ),
-      app('invoker', { TRIBUTARY_INVOKER_ID: 'bench-invoker' }, 'TRIBUTARY_INVOKER_BIND_ADDRESS'),
+      ...Array.from({ length: invokers }, (_, i) =>
+        app(
+          'invoker',
+          { TRIBUTARY_INVOKER_ID: nth('bench-invoker', i, invokers) },
+          'TRIBUTARY_INVOKER_BIND_ADDRESS',
+          nth('invoker', i, invokers),
+        ),
+      ),
     ]);
     // The same handler process as the Restate system's for `restate-sdk`: the admin API discovers
     // it over HTTP/2 and the invoker speaks Restate's service protocol to it.
@@ -295,18 +333,19 @@ export class TributarySystem extends Spawned implements System {
    * Where an invocation's time went, from the timestamps Tributary keeps on each row, for the
    * records produced in [fromMs, toMs): record timestamp -> row inserted (worker, bus, invoker
    * ingest), inserted -> claimed (`running_at`: scheduling, per-key wait, claim queue), claimed ->
-   * completion recorded (`completed_at`: the handler call, then the finish queue). p50/p90/p99 ms.
+   * completion recorded (`completed_at`: the handler call, then the finish queue). p50/p90/p99/p999
+   * ms.
    */
   async stages(fromMs: number, toMs: number): Promise<Record<string, number[]>> {
     const [row]: Record<string, number[] | null>[] = await this.ds!.query(
       `SELECT
-         percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+         percentile_cont(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP
            (ORDER BY extract(epoch FROM created_at) * 1000 - kafka_timestamp) AS "recordToInserted",
-         percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+         percentile_cont(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP
            (ORDER BY extract(epoch FROM running_at - created_at) * 1000) AS "insertedToClaimed",
-         percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+         percentile_cont(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP
            (ORDER BY extract(epoch FROM completed_at - running_at) * 1000) AS "claimedToRecorded",
-         percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+         percentile_cont(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP
            (ORDER BY extract(epoch FROM completed_at) * 1000 - kafka_timestamp) AS "recordToRecorded"
        FROM invocations WHERE kafka_timestamp >= $1 AND kafka_timestamp < $2`,
       [fromMs, toMs],
@@ -316,16 +355,22 @@ export class TributarySystem extends Spawned implements System {
     );
   }
 
-  /** Postgres-wide WAL position and transaction count, and the invoker's handler-call metrics. */
+  /** Postgres-wide WAL position and transaction count, and the invokers' handler-call metrics. */
   async counters(): Promise<TributaryCounters> {
     const [pg]: { lsn: string; xacts: string }[] = await this.ds!.query(
       `SELECT pg_current_wal_lsn()::text AS lsn,
               (SELECT xact_commit + xact_rollback FROM pg_stat_database
                 WHERE datname = current_database())::text AS xacts`,
     );
-    const metrics = await fetch(`${this.invokerUrl}/metrics`)
-      .then((r) => r.text())
-      .catch(() => '');
+    const metrics = (
+      await Promise.all(
+        this.invokerUrls.map((url) =>
+          fetch(`${url}/metrics`)
+            .then((r) => r.text())
+            .catch(() => ''),
+        ),
+      )
+    ).join('\n');
     const metric = (name: string): number =>
       [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce(
         (sum, m) => sum + Number(m[1]),

@@ -46,7 +46,7 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
     keys: 1_000,
     partitions: 8,
     sink: 'object',
-    paced: { rate: 1_000, seconds: 10, quickSeconds: 3 },
+    paced: { rate: 1_000, seconds: 30, quickSeconds: 3 },
   },
   'S1-restate-sdk': {
     name: 'S1-restate-sdk',
@@ -57,7 +57,7 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
     keys: 1_000,
     partitions: 8,
     sink: 'object',
-    paced: { rate: 1_000, seconds: 10, quickSeconds: 3 },
+    paced: { rate: 1_000, seconds: 30, quickSeconds: 3 },
     tributaryHandler: 'restate-sdk',
   },
   S2: {

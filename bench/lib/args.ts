@@ -6,14 +6,19 @@ export interface BenchArgs {
   only: string[];
   /** Writes a V8 CPU profile of each Tributary process and prints where its time went. */
   profile: boolean;
+  /** A git ref: run the scenarios on that commit and on the working tree, back to back. */
+  compare?: string;
   help: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only <scenario>[,<scenario>...]] [--profile]
+                           [--compare <git-ref>]
 
   --quick      a tenth of each scenario's size (smoke run)
   --only       run only these scenarios (repeatable or comma-separated)
   --profile    run the Tributary processes under node --cpu-prof and summarise the profile
+  --compare    run the same on <git-ref> (a temporary worktree) and on the working tree, back to
+               back, and print both with the ratio new / old
 `;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -28,6 +33,14 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--profile':
         args.profile = true;
         break;
+      case '--compare': {
+        const value = inline ?? argv[++i];
+        if (value === undefined || value.startsWith('--') || value === '') {
+          throw new Error('--compare needs a git ref (a commit, branch or tag)');
+        }
+        args.compare = value;
+        break;
+      }
       case '--help':
       case '-h':
         args.help = true;

@@ -6,8 +6,8 @@ import { createKafka } from '../../libs/shared/src/kafka/kafkajs.client';
 
 export const BENCH_BROKERS = (process.env.KAFKA_BOOTSTRAP ?? '127.0.0.1:9092').split(',');
 
-export function benchKafka(clientId = 'tributary-bench'): Kafka {
-  return createKafka({ brokers: BENCH_BROKERS, clientId, retry: { retries: 5 } }, 'bench');
+export function benchKafka(clientId = 'tributary-bench', brokers = BENCH_BROKERS): Kafka {
+  return createKafka({ brokers, clientId, retry: { retries: 5 } }, 'bench');
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {

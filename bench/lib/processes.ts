@@ -3,6 +3,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sleep } from './wait';
+import { APP_NODE_FLAGS, App } from '../../scripts/node-flags';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -35,6 +36,8 @@ export interface SpawnOptions {
   nodeFlags?: string[];
   /** Directory for the log file; a fresh temporary one when unset. */
   logDir?: string;
+  /** The process's name in logs and figures (`spawnTributaryApp`: the app's name by default). */
+  name?: string;
 }
 
 const KEEP_BYTES = 64 * 1024;
@@ -92,19 +95,7 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions = {})
   };
 }
 
-export type TributaryApp = 'admin-api' | 'consumer-worker' | 'invoker';
-
-/**
- * Node flags each app runs with, as in production (`npm run start:*`, the Dockerfile): none. Heap
- * bounds (`--max-old-space-size=128 --max-semi-space-size=8`) keep each app near 160 MiB but cost
- * about 20% of S1's events/s and triple its paced p99 (docs/operations.md, "Memory"); try them
- * with `BENCH_TRIBUTARY_NODE_FLAGS`.
- */
-export const TRIBUTARY_NODE_FLAGS: Record<TributaryApp, string[]> = {
-  'admin-api': [],
-  'consumer-worker': [],
-  invoker: [],
-};
+export type TributaryApp = App;
 
 let built = false;
 
@@ -138,14 +129,14 @@ export function buildTributaryApps(): void {
 
 /**
  * Runs one Tributary app compiled, as `npm run start:<app>` and the Dockerfile do (building first,
- * once per bench process), with its production node flags (`TRIBUTARY_NODE_FLAGS`) followed by
+ * once per bench process), with its default node flags (`APP_NODE_FLAGS`, scripts/node-flags.ts) followed by
  * `opts.nodeFlags`.
  */
 export function spawnTributaryApp(app: TributaryApp, opts: SpawnOptions = {}): BenchProcess {
   buildTributaryApps();
-  return spawnNode(app, path.join(ROOT, `dist/apps/${app}/src/main.js`), {
+  return spawnNode(opts.name ?? app, path.join(ROOT, `dist/apps/${app}/src/main.js`), {
     ...opts,
-    nodeFlags: [...TRIBUTARY_NODE_FLAGS[app], ...(opts.nodeFlags ?? [])],
+    nodeFlags: [...APP_NODE_FLAGS[app], ...(opts.nodeFlags ?? [])],
   });
 }
 

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { ROOT } from './processes';
 import { readMachineCpu } from './rss';
 
-export const RESULTS_FILE = path.join(ROOT, 'bench/results/latest.json');
+/** `bench/results/latest.json`, or `BENCH_RESULTS_FILE` (what `--compare` gives each run). */
+export const RESULTS_FILE = process.env.BENCH_RESULTS_FILE
+  ? path.resolve(process.env.BENCH_RESULTS_FILE)
+  : path.join(ROOT, 'bench/results/latest.json');
 
 /** One line of the summary table: one system measured over one window. */
 export interface ResultRow {

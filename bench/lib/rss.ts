@@ -69,13 +69,19 @@ export class RssSampler {
 
 export const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-/** User + system CPU seconds a process has used so far (Linux /proc), or null. */
-export function readCpuSeconds(pid: number): number | null {
+/**
+ * User + system CPU seconds a process has used so far (Linux /proc), or null; with `reaped`,
+ * also those of its children that have exited and been waited for.
+ */
+export function readCpuSeconds(pid: number, reaped = false): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3 (state).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks =
+      Number(fields[11]) +
+      Number(fields[12]) +
+      (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
     return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
   } catch {
     return null;
@@ -90,9 +96,13 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** CPU seconds of a process and all its descendants (a wrapper shell and the JVM under it). */
+/**
+ * CPU seconds of a process and all its descendants (a wrapper shell and the JVM under it), those
+ * that exited included (Postgres backends whose connection closed): each live process counts
+ * its own time and its reaped children's.
+ */
 export function readTreeCpuSeconds(pid: number): number | null {
-  const own = readCpuSeconds(pid);
+  const own = readCpuSeconds(pid, true);
   if (own === null) return null;
   let total = own;
   for (const child of childPids(pid)) total += readTreeCpuSeconds(child) ?? 0;

@@ -22,6 +22,8 @@ export interface ScenarioOutcome {
 export interface Scenario {
   /** The name `--only` selects and results are stored under. */
   name: string;
+  /** Left out of a full run: runs only when `--only` names it. */
+  optIn?: boolean;
   description: string;
   run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
 }

@@ -2,14 +2,19 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_BROKERS } from './kafka';
 
-/** A TOML config for spawned Tributary processes: own schema, own bus topics, the local broker. */
+/**
+ * A TOML config for spawned Tributary processes: own schema, own bus topics, the local broker (or
+ * `brokers`: the `local` cluster's, which the bus defaults to).
+ */
 export function writeBenchConfig(opts: {
   dir: string;
   schema: string;
   busPrefix: string;
   busPartitions: number;
   extra?: string[];
+  brokers?: string[];
 }): string {
+  const brokers = opts.brokers ?? BENCH_BROKERS;
   const file = path.join(opts.dir, 'tributary.toml');
   writeFileSync(
     file,
@@ -22,7 +27,7 @@ export function writeBenchConfig(opts: {
       ...(opts.extra ?? []),
       '[[ingress.kafka-clusters]]',
       'name = "local"',
-      `brokers = [${BENCH_BROKERS.map((b) => `"PLAINTEXT://${b}"`).join(', ')}]`,
+      `brokers = [${brokers.map((b) => `"PLAINTEXT://${b}"`).join(', ')}]`,
       '',
     ].join('\n'),
   );

@@ -16,8 +16,12 @@ import { Pipeline } from '../support/pipeline';
 jest.setTimeout(120_000);
 
 /**
- * With CONSOLE_SCREENSHOTS=<dir>, each page is also saved there as a PNG (docs/console/ holds
- * the ones the README shows: `CONSOLE_SCREENSHOTS=docs/console npx jest test/console`).
+ * With CONSOLE_SCREENSHOTS=<dir>, each page is also saved there as a PNG. With
+ * CONSOLE_STACK=<admin API URL> the tests drive a stack that is already running, such as
+ * `npm run dev`'s, instead of starting their own; that is how docs/console/ (the screenshots the
+ * README shows) is taken: `npm run dev`, then
+ * `CONSOLE_STACK=http://127.0.0.1:9070 CONSOLE_SCREENSHOTS=docs/console npx jest test/console`.
+ * The checks hold either way: counts are compared with what the API reports, not with constants.
  */
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.CONSOLE_SCREENSHOTS;
@@ -33,9 +37,12 @@ describe('web console in Chromium', () => {
   let producer: KafkajsProducer;
   let browser: Browser;
   let page: Page;
+  // Every URL the console's page asked for, over the whole suite: none may leave the admin API.
+  const requested: string[] = [];
   let echoSub: string;
   let failSub: string;
   let dlqSub: string;
+  let slowSub: string;
 
   const subscribe = async (sink: string, options: Record<string, string> = {}) => {
     const topic = uniqueName('console');
@@ -70,7 +77,9 @@ describe('web console in Chromium', () => {
       ],
       port: 0,
     });
-    pipeline = await Pipeline.start('console');
+    pipeline = process.env.CONSOLE_STACK
+      ? await Pipeline.attach(process.env.CONSOLE_STACK)
+      : await Pipeline.start('console');
     admin = KafkajsAdmin.create(kafka);
     producer = KafkajsProducer.create(kafka);
     expect((await pipeline.admin('POST', '/deployments', { uri: endpoint.url })).status).toBe(201);
@@ -87,6 +96,13 @@ describe('web console in Chromium', () => {
       'tributary.dead-letter-topic': uniqueName('console-dlq'),
     });
     dlqSub = dlq.sub;
+    // Fails and retries (backing off) until acted on: for bulk pause, resume and cancel.
+    const slow = await subscribe('service://ConsoleDemo/fail', { 'tributary.max-attempts': '100' });
+    slowSub = slow.sub;
+    await producer.send(
+      slow.topic,
+      [0, 1].map((n) => ({ key: `slow-${n}`, value: JSON.stringify({ slow: n }) })),
+    );
     await producer.send(
       dlq.topic,
       [0, 1].map((n) => ({ key: `dead-${n}`, value: JSON.stringify({ dead: n }) })),
@@ -105,12 +121,14 @@ describe('web console in Chromium', () => {
     );
     await waitFor(
       async () => {
-        const [a, b, c] = await Promise.all([
+        const [a, b, c, d] = await Promise.all([
           invocationsOf(echoSub),
           invocationsOf(failSub),
           invocationsOf(dlqSub),
+          invocationsOf(slowSub),
         ]);
         return (
+          d.length === 2 &&
           a.length === 4 &&
           a.every((i) => i.status === 'completed') &&
           b.length === 3 &&
@@ -124,6 +142,7 @@ describe('web console in Chromium', () => {
       200,
     );
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('request', (request) => requested.push(request.url()));
   });
 
   afterAll(async () => {
@@ -155,13 +174,29 @@ describe('web console in Chromium', () => {
     const row = page.getByTestId(`subscription-row-${echoSub}`);
     await row.waitFor();
     await waitFor(async () => (await row.getByTestId('lag').textContent()) === '0', 'lag 0');
+    // The tiles show what the API counts (here: 4 echoed and 2 dead-lettered completed, 3
+    // paused; more where the stack has other subscriptions). They update live.
+    for (const status of ['completed', 'paused']) {
+      await waitFor(async () => {
+        const api = (await pipeline.admin('GET', '/invocation-counts')).body as {
+          by_status: Record<string, number>;
+        };
+        const tile = page.getByTestId(`count-${status}`).locator('.tile-n');
+        const shown = await tile.textContent();
+        return shown?.replace('+', '') === String(api.by_status[status]);
+      }, `the ${status} count the API reports`);
+    }
+    const own = await pipeline.admin('GET', `/invocation-counts?subscription_id=${failSub}`);
+    expect(own.body.by_status.paused).toBe(3);
+    // Deployment health: reachable (the probe), and the 3 paused after a failure.
+    const deployment = page.locator('tr', { hasText: endpoint.url });
     await waitFor(
-      // 4 echoed and 2 dead-lettered.
-      async () => (await page.getByTestId('count-completed').textContent())?.startsWith('6'),
-      'completed count 6',
+      async () => (await deployment.getByTestId('health').textContent()) === 'reachable',
+      'the deployment reachable',
     );
-    expect(await page.getByTestId('count-paused').textContent()).toMatch(/^3/);
-    await page.getByText(endpoint.url).waitFor();
+    // 3 paused, and the slow subscription's when backing off.
+    expect(Number(await deployment.getByTestId('failing').textContent())).toBeGreaterThanOrEqual(3);
+    expect(await deployment.textContent()).toContain('the demo handler always fails');
     await shot(page, 'overview');
   });
 
@@ -169,13 +204,39 @@ describe('web console in Chromium', () => {
     await page.getByRole('link', { name: echoSub }).click();
     await page.getByRole('heading', { name: /Subscription/ }).waitFor();
     await page.getByTestId('partition-0').waitFor();
-    expect(await page.getByTestId('partition-0').textContent()).toContain('worker-0');
+    const held = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
+    const worker = (held.body.partitions as { partition: number; worker: string | null }[]).find(
+      (p) => p.partition === 0,
+    )?.worker;
+    expect(worker).toEqual(expect.any(String));
+    expect(await page.getByTestId('partition-0').textContent()).toContain(worker);
     // The lag history is sampled every 5 s from now on; the replay test below finds the chart.
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByText('Subscription paused.').waitFor();
     const after = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
     expect(after.body.status).toBe('paused');
     await page.getByRole('button', { name: 'Resume' }).waitFor();
+    // PATCH its options: one added through the editor.
+    await page.getByRole('button', { name: 'Edit options' }).click();
+    const editor = page.getByRole('textbox', { name: /Options \(JSON object of strings\)/ });
+    const options = JSON.parse(await editor.inputValue()) as Record<string, string>;
+    await editor.fill(JSON.stringify({ ...options, 'tributary.max-attempts': '7' }));
+    await page.getByRole('button', { name: 'Save options' }).click();
+    await page.getByText(/^Options saved/).waitFor();
+    const patched = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
+    expect(patched.body.options['tributary.max-attempts']).toBe('7');
+    expect(patched.body.status).toBe('paused');
+  });
+
+  it('subscription: delete asks first, then the API no longer has it', async () => {
+    const { sub } = await subscribe('service://ConsoleDemo/echo');
+    await page.goto(`${pipeline.adminUrl}/ui/subscriptions/${sub}`);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('group', { name: 'Confirm delete' }).waitFor();
+    expect((await pipeline.admin('GET', `/subscriptions/${sub}`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect((await pipeline.admin('GET', `/subscriptions/${sub}`)).status).toBe(404);
   });
 
   it('invocations: filtered list, then a bulk kill by filter, its count first', async () => {
@@ -199,6 +260,87 @@ describe('web console in Chromium', () => {
     expect(counts.body.by_status).toMatchObject({ paused: 0, completed: 3 });
     const killed = await invocationsOf(failSub);
     expect(killed.every((i) => i.completionResult === 'failure')).toBe(true);
+  });
+
+  it('invocation: each failed attempt on the timeline, then the end; its record linked', async () => {
+    const [inv] = await invocationsOf(failSub);
+    await page.goto(`${pipeline.adminUrl}/ui/invocations/${inv.id}`);
+    const timeline = page.getByTestId('timeline');
+    await timeline.waitFor();
+    const text = await timeline.textContent();
+    expect(text).toContain('attempt 1 started');
+    expect(text).toContain('attempt 1 failed');
+    expect(text).toContain('the demo handler always fails');
+    // Killed by the bulk action above.
+    expect(text).toMatch(/failed — .*killed/i);
+    await shot(page, 'invocation-attempts');
+    expect(await page.getByRole('link', { name: 'its record' }).getAttribute('href')).toContain(
+      `/ui/subscriptions/${failSub}/records`,
+    );
+    const api = await pipeline.admin('GET', `/invocations/${inv.id}`);
+    expect(api.body.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, failure: 'the demo handler always fails' }),
+    ]);
+  });
+
+  /** A bulk action through the page: the count first, then the run to its end. */
+  const bulk = async (filter: string, action: string, count: number) => {
+    await page.goto(`${pipeline.adminUrl}/ui/invocations?${filter}`);
+    await page.getByRole('combobox', { name: 'Bulk action' }).selectOption(action);
+    await page.getByRole('button', { name: 'Count matches…' }).click();
+    await waitFor(
+      async () =>
+        (await page.getByTestId('bulk-count').textContent())?.startsWith(`${count} invocation`),
+      `the count of ${count} to ${action}`,
+    );
+    await page.getByRole('button', { name: `Yes, ${action} ${count}` }).click();
+    await waitFor(
+      async () => (await page.getByTestId('bulk-progress').textContent())?.includes('Done:'),
+      `the bulk ${action} to finish`,
+    );
+    return page.getByTestId('bulk-progress').textContent();
+  };
+
+  const countsWhere = async (query: string) =>
+    (await pipeline.admin('GET', `/invocation-counts?${query}`)).body as {
+      by_status: Record<string, number>;
+    };
+  const countsOf = (sub: string) => countsWhere(`subscription_id=${sub}`);
+
+  it('bulk pause, resume and cancel by filter change what the API reports', async () => {
+    expect(await bulk(`subscription_id=${slowSub}`, 'pause', 2)).toContain('2 succeeded');
+    await waitFor(async () => (await countsOf(slowSub)).by_status.paused === 2, '2 paused');
+    expect(await bulk(`subscription_id=${slowSub}&status=paused`, 'resume', 2)).toContain(
+      '2 succeeded',
+    );
+    expect((await countsOf(slowSub)).by_status.paused).toBe(0);
+    await bulk(`subscription_id=${slowSub}`, 'cancel', 2);
+    await waitFor(
+      async () => (await countsOf(slowSub)).by_status.completed === 2,
+      '2 canceled, completed',
+    );
+    const canceled = await invocationsOf(slowSub);
+    expect(canceled.map((i) => i.completionFailure)).toEqual([
+      expect.stringMatching(/canceled/),
+      expect.stringMatching(/canceled/),
+    ]);
+  });
+
+  it('bulk restart-as-new and purge by filter change what the API reports', async () => {
+    const killed = await invocationsOf(failSub);
+    expect(
+      await bulk(`subscription_id=${failSub}&status=completed`, 'restart-as-new', 3),
+    ).toContain('3 succeeded');
+    const restarted = await pipeline.ds
+      .getRepository(InvocationEntity)
+      .find({ where: killed.map((i) => ({ restartedFrom: i.id })) });
+    expect(restarted).toHaveLength(3);
+    expect(await bulk(`subscription_id=${failSub}&status=completed`, 'purge', 3)).toContain(
+      '3 succeeded',
+    );
+    expect((await pipeline.admin('GET', `/invocations/${killed[0].id}`)).status).toBe(404);
+    const left = await invocationsOf(failSub);
+    expect(left.map((i) => i.restartedFrom).sort()).toEqual(killed.map((i) => i.id).sort());
   });
 
   it('invocation: timeline, input, output and headers with the Kafka metadata', async () => {
@@ -263,6 +405,16 @@ describe('web console in Chromium', () => {
     expect(
       detail.body.partitions.map((p: { committed_offset: number }) => p.committed_offset),
     ).toEqual([0, 0]);
+    // Resume: it reads from there again (the same ids: nothing new runs).
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('Subscription resumed.').waitFor();
+    expect((await pipeline.admin('GET', `/subscriptions/${echoSub}`)).body.status).toBe('active');
+    await waitFor(async () => {
+      const d = await pipeline.admin('GET', `/subscriptions/${echoSub}`);
+      const partitions = d.body.partitions as { lag: number }[];
+      return partitions.every((p) => p.lag === 0);
+    }, 'the replayed records read again');
+    expect(await invocationsOf(echoSub)).toHaveLength(4);
   });
 
   it("state: a key's entries, edited with the version check", async () => {
@@ -276,6 +428,22 @@ describe('web console in Chromium', () => {
     await waitFor(
       async () => (await page.getByTestId('state-entries').textContent())?.includes('41'),
       'the entry count = 41',
+    );
+    // A change made while the editor is open: the save is refused (409), nothing overwritten.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await pipeline.admin('POST', '/services/ConsoleCounter/state', {
+      object_key: 'alice',
+      new_state: { count: [...Buffer.from('99')] },
+    });
+    await page.getByLabel('State entries').fill('{"count": "42"}');
+    await page.getByRole('button', { name: 'Save state' }).click();
+    await page.getByText(/has changed since version/).waitFor();
+    const kept = await pipeline.admin('GET', '/services/ConsoleCounter/state/alice');
+    expect(Buffer.from(kept.body.entries[0].value, 'base64').toString()).toBe('99');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await waitFor(
+      async () => (await page.getByTestId('state-entries').textContent())?.includes('99'),
+      'the entry count = 99 read again',
     );
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('State entries').fill('{"count": "42", "note": "set by hand"}');
@@ -319,12 +487,102 @@ describe('web console in Chromium', () => {
     expect(restarted).toHaveLength(2);
   });
 
+  it('deployments and Kafka clusters: register and remove through the page, secrets masked', async () => {
+    const extra = await t.serve({
+      services: [t.service({ name: 'ConsoleExtra', handlers: { hello: async () => 'hi' } })],
+      port: 0,
+    });
+    try {
+      await page.goto(`${pipeline.adminUrl}/ui/deployments`);
+      await page.getByText(endpoint.url).waitFor();
+      await page.getByLabel('Endpoint URI').fill(extra.url);
+      await page.getByRole('button', { name: 'Register', exact: true }).click();
+      const row = page.getByTestId(`deployment-${extra.url}`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain('ConsoleExtra');
+      const listed = await pipeline.admin('GET', '/deployments');
+      const registered = listed.body.deployments.find((d: { uri: string }) => d.uri === extra.url);
+      expect(registered.services.map((x: { name: string }) => x.name)).toEqual(['ConsoleExtra']);
+
+      const cluster = uniqueName('console-cluster');
+      await page.getByLabel('Name', { exact: true }).fill(cluster);
+      await page.getByLabel('Properties (librdkafka, JSON)').fill(
+        JSON.stringify({
+          'bootstrap.servers': '127.0.0.1:9092',
+          'security.protocol': 'SASL_PLAINTEXT',
+          'sasl.mechanism': 'PLAIN',
+          'sasl.username': 'console-user',
+          'sasl.password': 'console-hunter2',
+        }),
+      );
+      await page.getByRole('button', { name: 'Add cluster' }).click();
+      const clusterRow = page.getByTestId(`cluster-${cluster}`);
+      await clusterRow.waitFor();
+      expect(await clusterRow.textContent()).toContain('*** (secret)');
+      expect(await page.content()).not.toContain('console-hunter2');
+      expect((await pipeline.admin('GET', `/kafka-clusters/${cluster}`)).status).toBe(200);
+      await shot(page, 'deployments');
+
+      await page.getByRole('button', { name: `Remove cluster ${cluster}` }).click();
+      await clusterRow.waitFor({ state: 'detached' });
+      expect((await pipeline.admin('GET', `/kafka-clusters/${cluster}`)).status).toBe(404);
+      await page.getByRole('button', { name: `Remove deployment ${extra.url}` }).click();
+      await row.waitFor({ state: 'detached' });
+      expect((await pipeline.admin('GET', `/deployments/${registered.id}`)).status).toBe(404);
+    } finally {
+      await extra.close();
+    }
+  });
+
+  it('works with the keyboard: / focuses the filter, arrows move between rows, Enter opens one', async () => {
+    await page.goto(`${pipeline.adminUrl}/ui/invocations`);
+    await page.getByTestId('invocations-table').waitFor();
+    await page.keyboard.press('/');
+    const focused = () => page.evaluate('document.activeElement?.getAttribute("name")');
+    expect(await focused()).toBe('service');
+    await page.keyboard.type('ConsoleDemo');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('echo');
+    await page.keyboard.press('Enter');
+    await waitFor(() => page.url().includes('handler=echo'), 'the filters applied');
+    const rows = page.getByTestId('invocations-table').locator('tbody tr');
+    // The 4 echoed here, and any a running stack had before.
+    const echoed = Object.values(
+      (await countsWhere('service=ConsoleDemo&handler=echo')).by_status,
+    ).reduce((a, b) => a + b, 0);
+    expect(echoed).toBeGreaterThanOrEqual(4);
+    await waitFor(
+      async () => (await rows.count()) === Math.min(echoed, 50),
+      'the echo invocations',
+    );
+    await rows.first().focus();
+    await page.keyboard.press('ArrowDown');
+    const second = await rows.nth(1).getAttribute('aria-label');
+    expect(await page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe(second);
+    // The focus is visible: an outline on the focused row.
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe(
+      'none',
+    );
+    await page.keyboard.press('Enter');
+    const id = /invocation (inv_\w+)/.exec(second ?? '')![1];
+    await page.getByRole('heading', { name: /Invocation/ }).waitFor();
+    expect(page.url()).toContain(`/ui/invocations/${id}`);
+  });
+
   it('shows the API error when a call fails', async () => {
     const unknown = 'inv_1gdJBtdVEcM942bjcDmb1c1khoaJe11Hbz';
     await page.goto(`${pipeline.adminUrl}/ui/invocations/${unknown}`);
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('HTTP 404');
+  });
+
+  it('loads everything from the admin API itself: no CDN or other origin at run time', () => {
+    expect(requested.length).toBeGreaterThan(0);
+    const elsewhere = requested.filter(
+      (url) => !url.startsWith(`${pipeline.adminUrl}/`) && !/^(data|blob):/.test(url),
+    );
+    expect(elsewhere).toEqual([]);
   });
 });
 

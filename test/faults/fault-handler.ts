@@ -18,16 +18,27 @@ export interface FaultRates {
   dropped: number;
 }
 
+/** One execution of the unkeyed `Sink/record` service, as the handler saw it. */
+export interface SinkExecution {
+  /** The record's `u` (its index in the test's unkeyed stream). */
+  u: number;
+  invocationId: string;
+  /** The source partition, from the `kafka.partition` header. */
+  partition: number;
+}
+
 /**
  * A virtual object `Counter/add` written against the handler protocol with node:http alone. It
  * counts per key in its state and logs every execution with its time span; it fails at random:
  * HTTP 500s, answers too slow for the invoker's timeout, and connections dropped after the work
  * was done (the answer lost, as in a crash). An execution ends when it answers or when the
  * invoker closes the connection, so a span covers the whole time the handler was working on it.
+ * Beside it, a plain service `Sink/record` (unkeyed, never failing) logs each record it is given.
  */
 export class FaultHandler {
   readonly executions: Execution[] = [];
   readonly overlaps: string[] = [];
+  readonly sinkExecutions: SinkExecution[] = [];
   private readonly active = new Map<string, Execution>();
   private server?: Server;
   url = '';
@@ -74,6 +85,17 @@ export class FaultHandler {
                 },
               ],
             },
+            {
+              name: 'Sink',
+              ty: 'SERVICE',
+              handlers: [
+                {
+                  name: 'record',
+                  input: { contentType: 'application/json' },
+                  output: { contentType: 'application/json' },
+                },
+              ],
+            },
           ],
         }),
       );
@@ -87,7 +109,17 @@ export class FaultHandler {
       attempt: number;
       body: string;
       state?: Record<string, string>;
+      headers?: Record<string, string>;
     };
+    if (req.url === '/invoke/Sink/record') {
+      this.sinkExecutions.push({
+        u: (JSON.parse(Buffer.from(body.body, 'base64').toString()) as { u: number }).u,
+        invocationId: body.invocationId,
+        partition: Number(body.headers?.['kafka.partition']),
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
     const n = (JSON.parse(Buffer.from(body.body, 'base64').toString()) as { n: number }).n;
     const exec: Execution = {
       key: body.key,

@@ -1,12 +1,42 @@
 import { DataSource } from 'typeorm';
 import { busTopics } from '../../libs/shared/src/contracts/topics';
 import { writeTestConfig } from './app-config';
-import { createTestSchema, TestSchema } from './database';
+import { createDataSource } from '../../libs/shared/src/database/data-source';
+import { createTestSchema, TEST_DATABASE_URL, TestSchema } from './database';
 import { uniqueName, waitFor } from './kafka';
 import { AppProcess, freePort, startApp } from './processes';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests check response fields one by one
 type AdminBody = any;
+
+export interface AdminResponse {
+  status: number;
+  body: AdminBody;
+}
+
+/** Calls an admin API at `adminUrl`; resolves with status and parsed body (the text if not JSON). */
+export async function adminCall(
+  adminUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminResponse> {
+  const res = await fetch(`${adminUrl}${path}`, {
+    // A call that never settles would hang its test: give up after 30 s.
+    signal: AbortSignal.timeout(30_000),
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed };
+}
 
 export interface PipelineApp {
   name: string;
@@ -25,6 +55,27 @@ export class Pipeline {
   configFile!: string;
   busPrefix!: string;
   adminUrl!: string;
+  /** Set when this drives a stack started elsewhere (`attach`): `stop` leaves it running. */
+  attached = false;
+
+  /**
+   * A stack already running, such as `npm run dev`'s: its admin API at `adminUrl`, its database
+   * (DATABASE_URL, or the default one), its default schema. Nothing is started or stopped.
+   */
+  static async attach(adminUrl: string): Promise<Pipeline> {
+    const p = new Pipeline();
+    p.attached = true;
+    p.adminUrl = adminUrl.replace(/\/$/, '');
+    p.ds = createDataSource({ url: TEST_DATABASE_URL, poolSize: 2 });
+    await p.ds.initialize();
+    await waitFor(
+      async () => (await fetch(`${p.adminUrl}/health`)).ok,
+      `the admin API at ${p.adminUrl} (is the stack running?)`,
+      30_000,
+      500,
+    );
+    return p;
+  }
 
   static async start(
     label: string,
@@ -102,32 +153,22 @@ export class Pipeline {
   }
 
   /** Calls the admin API; resolves with status and parsed body. */
-  async admin(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: AdminBody }> {
-    const res = await fetch(`${this.adminUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: parsed };
+  admin(method: string, path: string, body?: unknown): Promise<AdminResponse> {
+    return adminCall(this.adminUrl, method, path, body);
   }
 
   /** The last lines each app printed, for failure messages. */
   outputs(): string {
+    if (this.attached)
+      return `(a stack started elsewhere, admin API ${this.adminUrl}: see its own output)`;
     return this.apps.map((a) => `--- ${a.name}\n${a.process.output().slice(-3000)}`).join('\n');
   }
 
   async stop(): Promise<void> {
+    if (this.attached) {
+      await this.ds.destroy();
+      return;
+    }
     for (const a of this.apps) a.process.kill('SIGTERM');
     await Promise.all(
       this.apps.map(async (a) => {

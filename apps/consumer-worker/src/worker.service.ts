@@ -51,7 +51,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
   ) {
     this.workerId = config.worker.id ?? `${hostname()}-${process.pid}`;
-    this.producer = KafkajsProducer.create(bus.kafka, { idempotent: false });
+    this.producer = KafkajsProducer.create(bus.kafka);
   }
 
   /** Starts consuming only once the app is fully up (migrated, bus topics created, listening). */

@@ -1,5 +1,5 @@
 import { HandlerSpec, ServiceDefinition } from './service.definitions';
-import { EndpointManifest, ManifestHandler } from './protocol';
+import { BATCH_PROTOCOL_VERSION, EndpointManifest, ManifestHandler } from './protocol';
 
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 
@@ -11,7 +11,7 @@ export function buildManifest(
   return {
     protocolMode: 'REQUEST_RESPONSE',
     minProtocolVersion: 1,
-    maxProtocolVersion: 1,
+    maxProtocolVersion: BATCH_PROTOCOL_VERSION,
     services: services.map((def) => ({
       name: def.name,
       ty: def.type,

@@ -5,6 +5,13 @@
  */
 
 export const PROTOCOL_VERSION = 1;
+/**
+ * Version 2 adds `POST {deployment}/invoke-batch` (several invocations in one request, answered
+ * one line each as they end); a deployment announcing it still serves everything of version 1.
+ */
+export const BATCH_PROTOCOL_VERSION = 2;
+/** Content type of a batch answer: one JSON `BatchAnswerLine` per line. */
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 export const TIMESTAMP_HEADER = 'x-tributary-timestamp';
 export const SIGNATURE_HEADER = 'x-tributary-signature';
 /** A unique id per request, covered by the v2 signature: a deployment refuses a nonce seen twice. */
@@ -128,3 +135,20 @@ export interface InvocationFailureResponse {
 }
 
 export type InvocationResponse = InvocationSuccessResponse | InvocationFailureResponse;
+
+// --- Batch (version 2): POST {deployment}/invoke-batch -------------------------------------
+
+/** Body of a batch request: invocations of any handlers of the deployment. */
+export interface BatchRequest {
+  requests: InvocationRequest[];
+}
+
+/**
+ * One line of a batch answer, written when that invocation ends: `status` and `body` are what
+ * `POST /invoke/{service}/{handler}` would have answered for `requests[index]`.
+ */
+export interface BatchAnswerLine {
+  index: number;
+  status: number;
+  body: InvocationResponse;
+}

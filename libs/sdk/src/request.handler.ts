@@ -13,6 +13,8 @@ import {
 } from './signing';
 import { HandlerSpec, ServiceDefinition, resolveHandlers } from './service.definitions';
 import {
+  BatchAnswerLine,
+  NDJSON_CONTENT_TYPE,
   NONCE_HEADER,
   SIGNATURE_HEADER,
   SIGNATURE_V2_HEADER,
@@ -46,11 +48,13 @@ export interface RequestHandlerOptions {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-type Route = { kind: 'discover' } | { kind: 'invoke'; service: string; handler: string };
+type Route =
+  { kind: 'discover' } | { kind: 'batch' } | { kind: 'invoke'; service: string; handler: string };
 
 // Matched at the end of the path so the endpoint also works mounted under a prefix.
 const DISCOVER = /\/discover$/;
 const INVOKE = /\/invoke\/([^/]+)\/([^/]+)$/;
+const BATCH = /\/invoke-batch$/;
 
 /** A node:http listener serving the handler protocol (docs/protocol.md) for `services`. */
 export function createRequestHandler(
@@ -107,7 +111,7 @@ export function createRequestHandler(
         res,
         404,
         true,
-        `no route for ${path}: use GET /discover or POST /invoke/{service}/{handler}`,
+        `no route for ${path}: use GET /discover, POST /invoke/{service}/{handler} or POST /invoke-batch`,
       );
     }
     if (route.kind === 'discover') {
@@ -116,6 +120,7 @@ export function createRequestHandler(
         : fail(res, 405, true, 'use GET /discover');
     }
     if (method !== 'POST') return fail(res, 405, true, 'use POST to invoke a handler');
+    if (route.kind === 'batch') return invokeBatch(specs, body, res);
     const spec = specs.get(`${route.service}/${route.handler}`);
     if (!spec) {
       return fail(
@@ -176,6 +181,69 @@ async function invoke(spec: HandlerSpec, body: Buffer, res: ServerResponse): Pro
   send(res, 200, JSON.stringify(await runInvocation(spec, request)));
 }
 
+/**
+ * Several invocations in one request (protocol version 2): all run at once, and each one's answer
+ * is written as a line of its own as soon as it ends, so a slow one holds up none of the others.
+ * A request that is not a batch at all is refused as a whole (400), like a bad single request.
+ */
+async function invokeBatch(
+  specs: Map<string, HandlerSpec>,
+  body: Buffer,
+  res: ServerResponse,
+): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return fail(res, 400, false, `request body is not JSON: ${String(err)}`);
+  }
+  const requests = (json as { requests?: unknown } | null)?.requests;
+  if (!Array.isArray(requests) || requests.length === 0) {
+    return fail(res, 400, false, "bad batch request: 'requests' must be a non-empty array");
+  }
+  res.writeHead(200, { 'content-type': NDJSON_CONTENT_TYPE });
+  await Promise.all(
+    requests.map(async (raw: unknown, index) => {
+      const line: BatchAnswerLine = { index, ...(await answerOne(specs, raw)) };
+      // The invoker may have closed the request meanwhile (an abort): nothing to tell it.
+      if (!res.destroyed) res.write(`${JSON.stringify(line)}\n`);
+    }),
+  );
+  res.end();
+}
+
+/** What `POST /invoke/{service}/{handler}` would answer for one request of a batch. */
+async function answerOne(
+  specs: Map<string, HandlerSpec>,
+  raw: unknown,
+): Promise<Omit<BatchAnswerLine, 'index'>> {
+  const request = parseInvocationRequest(raw);
+  if (typeof request === 'string') {
+    return failureAnswer(400, false, `bad invoke request: ${request}`);
+  }
+  const spec = specs.get(`${request.service}/${request.handler}`);
+  if (!spec) {
+    return failureAnswer(
+      404,
+      true,
+      `handler '${request.service}/${request.handler}' not found on this deployment`,
+    );
+  }
+  try {
+    return { status: 200, body: await runInvocation(spec, request) };
+  } catch (err) {
+    return failureAnswer(500, false, `handler endpoint error: ${String(err)}`);
+  }
+}
+
+function failureAnswer(
+  status: number,
+  terminal: boolean,
+  message: string,
+): Omit<BatchAnswerLine, 'index'> {
+  return { status, body: { ok: false, failure: { terminal, message, code: status } } };
+}
+
 function indexHandlers(services: readonly ServiceDefinition[]): Map<string, HandlerSpec> {
   const specs = new Map<string, HandlerSpec>();
   const names = new Set<string>();
@@ -190,6 +258,7 @@ function indexHandlers(services: readonly ServiceDefinition[]): Map<string, Hand
 function matchRoute(path: string): Route | undefined {
   const pathname = path.split('?', 1)[0];
   if (DISCOVER.test(pathname)) return { kind: 'discover' };
+  if (BATCH.test(pathname)) return { kind: 'batch' };
   const m = INVOKE.exec(pathname);
   if (!m) return undefined;
   try {
@@ -263,7 +332,7 @@ function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number,
 }
 
 function fail(res: ServerResponse, status: number, terminal: boolean, message: string): void {
-  send(res, status, JSON.stringify({ ok: false, failure: { terminal, message, code: status } }));
+  send(res, status, JSON.stringify(failureAnswer(status, terminal, message).body));
 }
 
 function send(res: ServerResponse, status: number, json: string): void {

@@ -30,7 +30,7 @@ describe('service definitions', () => {
     expect(manifest).toEqual({
       protocolMode: 'REQUEST_RESPONSE',
       minProtocolVersion: 1,
-      maxProtocolVersion: 1,
+      maxProtocolVersion: 2,
       services: [
         {
           name: 'Counter',

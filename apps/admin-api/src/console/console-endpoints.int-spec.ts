@@ -91,7 +91,8 @@ describe('console endpoints (real Postgres and Kafka)', () => {
       (s: { subscription_id: string }) => s.subscription_id === a,
     );
     expect(ofA.last_minute).toEqual({ completed: 1, failed: 1, dead_lettered: 1 });
-    expect(ofA.by_status.completed).toBe(3);
+    expect(ofA.open).toMatchObject({ paused: 1, running: 0 });
+    expect(all.body).toMatchObject({ cap: 10_000, capped: false });
 
     const filtered = await request(api.http)
       .get(`/invocation-counts?subscription_id=${a}&status=completed,paused`)

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { InvocationEntity, InvocationPayloadEntity } from '@tributary/shared';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { DeadLetterController, DeadLetterService } from './dead-letters';
+import { DeploymentHealthController, DeploymentHealthService } from './deployment-health';
 import { InvocationCountsController, InvocationCountsService } from './invocation-counts';
 import { InvocationInputController } from './invocation-input.controller';
 import { LagHistoryController, LagHistoryService } from './lag-history';
@@ -28,6 +29,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     RecordBrowserController,
     ObjectStateController,
     DeadLetterController,
+    DeploymentHealthController,
   ],
   providers: [
     InvocationCountsService,
@@ -37,6 +39,7 @@ import { SubscriptionKafka } from './subscription-kafka';
     SubscriptionKafka,
     ObjectStateService,
     DeadLetterService,
+    DeploymentHealthService,
   ],
 })
 export class ConsoleModule {}

@@ -69,6 +69,35 @@ function decodeCursor(value: unknown): [string, string] | null {
   );
 }
 
+type Sql = [string, unknown[]];
+
+/**
+ * The two queries of a page: the total and the page itself, both on the partial index of dead
+ * letters (subscription, completion time), whose predicate they spell out.
+ */
+export function deadLetterQueries(
+  id: string,
+  cursor: [string, string] | null,
+): { total: Sql; page: Sql } {
+  const where = `subscription_id = $1 AND dead_letter_topic IS NOT NULL
+     AND status = 'completed' AND completion_result = 'failure'`;
+  return {
+    total: [`SELECT count(*)::int AS total FROM invocations WHERE ${where}`, [id]],
+    page: [
+      `SELECT id, target_service, target_key, target_handler, completion_failure,
+              last_failure_code, retry_count, completed_at, dead_lettered_at, dead_letter_topic,
+              kafka_topic, kafka_partition, kafka_offset::text AS kafka_offset,
+              to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS exact_completed_at
+         FROM invocations
+        WHERE ${where}
+          AND ($2::timestamptz IS NULL OR (completed_at, id) < ($2::timestamptz, $3))
+        ORDER BY completed_at DESC, id DESC
+        LIMIT ${LIMIT + 1}`,
+      [id, cursor?.[0] ?? null, cursor?.[1] ?? null],
+    ],
+  };
+}
+
 /**
  * A subscription's dead letters: its invocations that ended in failure with a dead-letter topic
  * (the invoker writes their records there, `dead_lettered_at` once written), newest failure
@@ -86,24 +115,9 @@ export class DeadLetterService {
     if (exists.length === 0) {
       throw AdminError.notFound(`The requested subscription '${id}' does not exist`);
     }
-    const where = `subscription_id = $1 AND dead_letter_topic IS NOT NULL
-       AND status = 'completed' AND completion_result = 'failure'`;
-    const [{ total }] = await this.db.query<{ total: number }[]>(
-      `SELECT count(*)::int AS total FROM invocations WHERE ${where}`,
-      [id],
-    );
-    const rows = await this.db.query<Row[]>(
-      `SELECT id, target_service, target_key, target_handler, completion_failure,
-              last_failure_code, retry_count, completed_at, dead_lettered_at, dead_letter_topic,
-              kafka_topic, kafka_partition, kafka_offset::text AS kafka_offset,
-              to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS exact_completed_at
-         FROM invocations
-        WHERE ${where}
-          AND ($2::timestamptz IS NULL OR (completed_at, id) < ($2::timestamptz, $3))
-        ORDER BY completed_at DESC, id DESC
-        LIMIT ${LIMIT + 1}`,
-      [id, cursor?.[0] ?? null, cursor?.[1] ?? null],
-    );
+    const q = deadLetterQueries(id, cursor);
+    const [{ total }] = await this.db.query<{ total: number }[]>(...q.total);
+    const rows = await this.db.query<Row[]>(...q.page);
     const page = rows.slice(0, LIMIT);
     const last = page[page.length - 1];
     return {

@@ -48,6 +48,16 @@ export function stateVersion(entries: { name: Buffer; value: Buffer }[]): string
 
 const KEYS_PAGE = 100;
 
+/** A page of a service's keys with state, in key order: a range of its primary key. */
+export function stateKeysQuery(service: string, after: string | undefined): [string, unknown[]] {
+  return [
+    `SELECT object_key AS key, count(*)::int AS entries FROM object_state
+      WHERE service_name = $1 AND ($2::text IS NULL OR object_key > $2)
+      GROUP BY object_key ORDER BY object_key LIMIT ${KEYS_PAGE + 1}`,
+    [service, after ?? null],
+  ];
+}
+
 /**
  * The state of virtual objects and workflows (Postgres `object_state`): keys per service, the
  * entries of a key, and Restate's `POST /services/{service}/state` to replace a key's state,
@@ -74,10 +84,7 @@ export class ObjectStateService {
   async keys(service: string, after: string | undefined): Promise<StateKeysView> {
     await this.keyedService(service);
     const rows = await this.db.query<{ key: string; entries: number }[]>(
-      `SELECT object_key AS key, count(*)::int AS entries FROM object_state
-        WHERE service_name = $1 AND ($2::text IS NULL OR object_key > $2)
-        GROUP BY object_key ORDER BY object_key LIMIT ${KEYS_PAGE + 1}`,
-      [service, after ?? null],
+      ...stateKeysQuery(service, after),
     );
     const page = rows.slice(0, KEYS_PAGE);
     return {

@@ -174,7 +174,7 @@ describe('deployments and services (real Postgres and Kafka)', () => {
         service_protocol: 'tributary',
         additional_headers: {},
         min_protocol_version: 1,
-        max_protocol_version: 1,
+        max_protocol_version: 2,
       });
       expect(new Date(res.body.created_at).getTime()).not.toBeNaN();
     });
@@ -191,7 +191,7 @@ describe('deployments and services (real Postgres and Kafka)', () => {
           service_protocol: 'tributary',
           additional_headers: {},
           min_protocol_version: 1,
-          max_protocol_version: 1,
+          max_protocol_version: 2,
         });
         expect(listed.services).toEqual(
           expect.arrayContaining([

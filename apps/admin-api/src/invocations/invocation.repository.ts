@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   deliverToInbox,
+  InvocationAttemptEntity,
   InvocationEntity,
   InvocationJournalEntity,
   InvocationPayloadEntity,
@@ -10,7 +11,7 @@ import {
   WakeAddress,
 } from '@tributary/shared';
 import { buildMessage, MessageType } from '@tributary/shared/restate';
-import { Repository } from 'typeorm';
+import { Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { InvocationDetailRow, InvocationRow } from './invocation.view';
 import type { InvocationCursor, InvocationFilter } from './list-invocations.query';
@@ -85,6 +86,12 @@ const CONTROL_COLUMNS: (keyof InvocationControlRow)[] = [
 ];
 
 /** created_at to the microsecond, as the cursor carries it. */
+/**
+ * The key filter: the digest first, which the key's index holds (IDX_invocations_key_created is
+ * on md5(target_key): a key of any length fits it), then the key itself.
+ */
+export const KEY_FILTER = 'md5(inv.target_key) = md5(:key) AND inv.targetKey = :key';
+
 const EXACT_CREATED_AT = `to_char(inv.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
@@ -101,6 +108,8 @@ export class InvocationRepository {
     private readonly payloads: Repository<InvocationPayloadEntity>,
     @InjectRepository(InvocationJournalEntity)
     private readonly journals: Repository<InvocationJournalEntity>,
+    @InjectRepository(InvocationAttemptEntity)
+    private readonly attempts: Repository<InvocationAttemptEntity>,
   ) {}
 
   /** One page, newest first; `next` is set when older rows remain. */
@@ -109,6 +118,26 @@ export class InvocationRepository {
     limit: number,
     cursor: InvocationCursor | null,
   ): Promise<{ rows: InvocationRow[]; next: InvocationCursor | null }> {
+    const qb = this.listQuery(filter, limit, cursor);
+    const { entities, raw } = await qb.getRawAndEntities<{ exact_created_at: string }>();
+    if (entities.length <= limit) return { rows: entities, next: null };
+    const last = limit - 1;
+    return {
+      rows: entities.slice(0, limit),
+      next: { createdAt: raw[last].exact_created_at, id: entities[last].id },
+    };
+  }
+
+  /**
+   * The query of one page (one row more than `limit`, to tell whether more remain). Each filter
+   * has an index in this order (created_at, id descending) for a page to read a page of entries;
+   * console-plans.int-spec.ts checks the plans.
+   */
+  listQuery(
+    filter: InvocationFilter,
+    limit: number,
+    cursor: InvocationCursor | null,
+  ): SelectQueryBuilder<InvocationEntity> {
     const qb = this.invocations
       .createQueryBuilder('inv')
       .select(VIEW_COLUMNS.map((c) => `inv.${c}`))
@@ -123,7 +152,7 @@ export class InvocationRepository {
     if (filter.handler !== undefined) {
       qb.andWhere('inv.targetHandler = :handler', { handler: filter.handler });
     }
-    if (filter.key !== undefined) qb.andWhere('inv.targetKey = :key', { key: filter.key });
+    if (filter.key !== undefined) qb.andWhere(KEY_FILTER, { key: filter.key });
     if (filter.subscriptionId !== undefined) {
       qb.andWhere('inv.subscriptionId = :sub', { sub: filter.subscriptionId });
     }
@@ -139,13 +168,7 @@ export class InvocationRepository {
         cursorId: cursor.id,
       });
     }
-    const { entities, raw } = await qb.getRawAndEntities<{ exact_created_at: string }>();
-    if (entities.length <= limit) return { rows: entities, next: null };
-    const last = limit - 1;
-    return {
-      rows: entities.slice(0, limit),
-      next: { createdAt: raw[last].exact_created_at, id: entities[last].id },
-    };
+    return qb;
   }
 
   async findDetail(id: string): Promise<InvocationDetailRow | undefined> {
@@ -160,11 +183,17 @@ export class InvocationRepository {
       where: { id },
       order: { idx: 'ASC' },
     });
+    const attempts = await this.attempts.find({
+      select: ['startedAt', 'endedAt', 'code', 'failure'],
+      where: { id },
+      order: { epoch: 'ASC' },
+    });
     return {
       ...row,
       headers: payload?.headers ?? {},
       rawHeaders: payload?.rawHeaders ?? null,
       journal,
+      attempts,
     };
   }
 
@@ -248,7 +277,8 @@ export class InvocationRepository {
     const deleted: unknown[] = await this.invocations.query(
       `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id),
        j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
-       b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id)
+       b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id),
+       a AS (DELETE FROM invocation_attempts a USING d WHERE a.id = d.id)
        DELETE FROM invocation_payloads p USING d WHERE p.id = d.id RETURNING d.id`,
       [id],
     );

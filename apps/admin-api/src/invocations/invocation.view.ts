@@ -1,5 +1,6 @@
 import type {
   CompletionResult,
+  InvocationAttemptEntity,
   InvocationEntity,
   InvocationPayloadEntity,
   InvocationStatus,
@@ -61,6 +62,17 @@ export interface InvocationDetailView extends InvocationView {
    * empty when nothing is stored (docs/admin-api.md says when).
    */
   journal: JournalEntryView[];
+  /** Each attempt that failed, oldest first (the console's timeline); [] when none did. */
+  attempts: AttemptView[];
+}
+
+export interface AttemptView {
+  /** 1 for the first attempt that failed, and so on. */
+  attempt: number;
+  started_at: string | null;
+  ended_at: string;
+  error_code: number | null;
+  failure: string;
 }
 
 export interface InvocationPage {
@@ -104,7 +116,10 @@ export type InvocationRow = Pick<
 >;
 
 export type InvocationDetailRow = InvocationRow &
-  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'> & { journal: StoredJournalMessage[] };
+  Pick<InvocationPayloadEntity, 'headers' | 'rawHeaders'> & {
+    journal: StoredJournalMessage[];
+    attempts: Pick<InvocationAttemptEntity, 'startedAt' | 'endedAt' | 'code' | 'failure'>[];
+  };
 
 const SERVICE_TY: Record<string, TargetServiceTy> = {
   SERVICE: 'service',
@@ -163,5 +178,12 @@ export function toInvocationDetailView(row: InvocationDetailRow): InvocationDeta
     headers: row.headers,
     raw_headers: row.rawHeaders,
     journal: decodeJournal(row.journal),
+    attempts: row.attempts.map((a, i) => ({
+      attempt: i + 1,
+      started_at: iso(a.startedAt),
+      ended_at: a.endedAt.toISOString(),
+      error_code: a.code,
+      failure: a.failure,
+    })),
   };
 }

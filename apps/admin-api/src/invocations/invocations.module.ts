@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   BusModule,
+  InvocationAttemptEntity,
   InvocationEntity,
   InvocationJournalEntity,
   InvocationPayloadEntity,
@@ -15,7 +16,12 @@ import { InvocationService } from './invocation.service';
 /** Listing and managing invocations (docs/admin-api.md). */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([InvocationEntity, InvocationPayloadEntity, InvocationJournalEntity]),
+    TypeOrmModule.forFeature([
+      InvocationEntity,
+      InvocationPayloadEntity,
+      InvocationJournalEntity,
+      InvocationAttemptEntity,
+    ]),
     BusModule,
   ],
   controllers: [InvocationController, AwakeableController],

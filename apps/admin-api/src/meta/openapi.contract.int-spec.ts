@@ -105,6 +105,7 @@ describe('the OpenAPI document against the admin API (real Postgres and Kafka)',
     const dp = registered.body.id as string;
     await call('post', '/deployments', '/deployments', { uri: endpoint.url });
     await call('get', '/deployments', '/deployments');
+    await call('get', '/deployment-health', '/deployment-health');
     await call('get', `/deployments/${dp}`, '/deployments/{id}');
     await call('get', '/deployments/dp_nonexistent', '/deployments/{id}');
     await call('get', '/services', '/services');

@@ -401,10 +401,66 @@ const schemas: Record<string, Json> = {
             description:
               'The journal the invoker stored (Restate SDK deployments), in order; empty when none is stored',
           },
+          attempts: {
+            type: 'array',
+            items: ref('FailedAttempt'),
+            description: 'Each attempt that failed, oldest first; empty when none did',
+          },
         },
-        required: ['journal'],
+        required: ['journal', 'attempts'],
       },
     ],
+  },
+  FailedAttempt: {
+    type: 'object',
+    required: ['attempt', 'started_at', 'ended_at', 'error_code', 'failure'],
+    properties: {
+      attempt: { type: 'integer', description: '1 for the first attempt that failed' },
+      started_at: nullableString,
+      ended_at: { type: 'string' },
+      error_code: { type: 'integer', nullable: true },
+      failure: { type: 'string' },
+    },
+  },
+  DeploymentHealth: {
+    type: 'object',
+    required: ['deployments'],
+    properties: {
+      deployments: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'id',
+            'uri',
+            'discovered_at',
+            'reachable',
+            'probe_error',
+            'probed_at',
+            'failing',
+            'last_failure',
+            'last_failure_at',
+          ],
+          properties: {
+            id: { type: 'string' },
+            uri: { type: 'string' },
+            discovered_at: { type: 'string', description: 'When it was registered (discovered)' },
+            reachable: {
+              type: 'boolean',
+              description: 'A TCP connection to its host and port opened within 2 s (cached 5 s)',
+            },
+            probe_error: nullableString,
+            probed_at: { type: 'string' },
+            failing: {
+              type: 'integer',
+              description: "Its services' open invocations whose last attempt failed",
+            },
+            last_failure: nullableString,
+            last_failure_at: nullableString,
+          },
+        },
+      },
+    },
   },
   JournalEntry: {
     type: 'object',
@@ -561,11 +617,16 @@ const schemas: Record<string, Json> = {
   },
   InvocationCounts: {
     type: 'object',
-    required: ['as_of', 'total', 'by_status', 'by_subscription'],
+    required: ['as_of', 'cap', 'capped', 'total', 'by_status', 'by_subscription'],
     properties: {
       as_of: {
         type: 'string',
         description: 'The server clock when counting: only invocations created before it count',
+      },
+      cap: { type: 'integer', description: 'Completed invocations are counted up to this many' },
+      capped: {
+        type: 'boolean',
+        description: 'The completed ones reached cap: by_status.completed and total are at least',
       },
       total: { type: 'integer' },
       by_status: ref('StatusCounts'),
@@ -573,10 +634,33 @@ const schemas: Record<string, Json> = {
         type: 'array',
         items: {
           type: 'object',
-          required: ['subscription_id', 'by_status', 'last_minute'],
+          required: ['subscription_id', 'open', 'last_minute'],
           properties: {
             subscription_id: { type: 'string' },
-            by_status: ref('StatusCounts'),
+            open: {
+              type: 'object',
+              description: 'Its open (not completed) invocations by status',
+              required: [
+                'pending',
+                'scheduled',
+                'ready',
+                'running',
+                'backing-off',
+                'paused',
+                'suspended',
+              ],
+              properties: Object.fromEntries(
+                [
+                  'pending',
+                  'scheduled',
+                  'ready',
+                  'running',
+                  'backing-off',
+                  'paused',
+                  'suspended',
+                ].map((st) => [st, { type: 'integer' }]),
+              ),
+            },
             last_minute: {
               type: 'object',
               description: 'Invocations that ended in the minute before as_of',
@@ -1223,6 +1307,14 @@ export const ADMIN_OPENAPI_DOCUMENT = {
           '200': json('Counts', ref('InvocationCounts')),
           '400': badRequest,
         },
+      },
+    },
+    '/deployment-health': {
+      get: {
+        tags: ['console'],
+        summary:
+          'Each deployment: reachable (a TCP probe, 2 s timeout, cached 5 s), when discovered, its failing invocations',
+        responses: { '200': json('Health', ref('DeploymentHealth')) },
       },
     },
     '/invocations/{id}/input': {

@@ -134,6 +134,53 @@ describe('format', () => {
       ['dead-lettered', 'to orders.dlq'],
     ]);
   });
+
+  it('shows each failed attempt with its failure, then the pause', () => {
+    const inv = {
+      created_at: '2026-01-01T00:00:00Z',
+      running_at: '2026-01-01T00:00:05Z',
+      completed_at: null,
+      dead_lettered_at: null,
+      modified_at: '2026-01-01T00:00:06Z',
+      inboxed_at: null,
+      scheduled_at: null,
+      next_retry_at: null,
+      status: 'paused',
+      completion_result: null,
+      completion_failure: null,
+      retry_count: 2,
+      last_failure: 'second',
+      last_failure_error_code: 500,
+      kafka: null,
+      dead_letter_topic: null,
+      invoked_by: 'ingress',
+      restarted_from: null,
+      attempts: [
+        {
+          attempt: 1,
+          started_at: '2026-01-01T00:00:01Z',
+          ended_at: '2026-01-01T00:00:02Z',
+          error_code: 500,
+          failure: 'first',
+        },
+        {
+          attempt: 2,
+          started_at: '2026-01-01T00:00:05Z',
+          ended_at: '2026-01-01T00:00:06Z',
+          error_code: 503,
+          failure: 'second',
+        },
+      ],
+    } as unknown as Invocation;
+    expect(timeline(inv).map((e) => [e.label, e.detail])).toEqual([
+      ['created', 'invoked by ingress'],
+      ['attempt 1 started', undefined],
+      ['attempt 1 failed', '500 first'],
+      ['attempt 2 started', undefined],
+      ['attempt 2 failed', '503 second'],
+      ['paused after a failure', undefined],
+    ]);
+  });
 });
 
 describe('ratesOf', () => {

@@ -1,4 +1,4 @@
-import type { Invocation, PartitionStatus } from './types';
+import type { FailedAttempt, Invocation, PartitionStatus } from './types';
 
 /** "3s ago", "5m ago", "2h ago", "4d ago" from `now`; "in 3s" for a time ahead. */
 export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
@@ -33,11 +33,11 @@ export interface TimelineEvent {
 
 /**
  * What happened to an invocation, oldest first, from the times the admin API returns: created,
- * inboxed, scheduled, the latest attempt (with the last failure and the retry count), the next
- * retry, completion and dead-lettering. Earlier attempts are not kept apart by the API; their
- * number is `retry_count`.
+ * inboxed, scheduled, each attempt that failed (started, failed with its error), the attempt
+ * under way or the last one, a pause, the next retry, completion and dead-lettering. Invocations
+ * from before failed attempts were stored one by one have only `retry_count` for the earlier ones.
  */
-export function timeline(inv: Invocation): TimelineEvent[] {
+export function timeline(inv: Invocation & { attempts?: FailedAttempt[] }): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   const add = (at: string | null, e: Omit<TimelineEvent, 'at'>) => {
     if (at) events.push({ at, ...e });
@@ -53,19 +53,43 @@ export function timeline(inv: Invocation): TimelineEvent[] {
   });
   add(inv.inboxed_at, { label: 'inboxed', tone: 'info', detail: 'waiting for its key' });
   add(inv.scheduled_at, { label: 'scheduled', tone: 'info' });
-  add(inv.running_at, {
-    label: `attempt ${inv.retry_count + 1} started`,
-    tone: 'info',
-    detail: inv.retry_count > 0 ? `${inv.retry_count} earlier attempt(s) failed` : undefined,
-  });
-  if (inv.last_failure && inv.status !== 'completed') {
+  const attempts = inv.attempts ?? [];
+  for (const a of attempts) {
+    add(a.started_at, { label: `attempt ${a.attempt} started`, tone: 'info' });
+    add(a.ended_at, {
+      label: `attempt ${a.attempt} failed`,
+      tone: 'error',
+      detail: `${a.error_code ?? ''} ${a.failure}`.trim(),
+    });
+  }
+  const last = attempts[attempts.length - 1];
+  // The latest claim, unless it is the failed attempt listed last (then nothing ran since).
+  if (inv.running_at && inv.running_at !== last?.started_at) {
+    const earlier = Math.max(inv.retry_count, attempts.length);
+    add(inv.running_at, {
+      label: `attempt ${earlier + 1} started`,
+      tone: 'info',
+      detail:
+        attempts.length === 0 && inv.retry_count > 0
+          ? `${inv.retry_count} earlier attempt(s) failed`
+          : undefined,
+    });
+  }
+  if (inv.status === 'paused') {
     add(inv.modified_at, {
-      label: inv.status === 'paused' ? 'paused after a failure' : 'attempt failed',
-      tone: inv.status === 'paused' ? 'warn' : 'error',
+      label: last || inv.last_failure ? 'paused after a failure' : 'paused',
+      tone: 'warn',
+      detail:
+        attempts.length === 0 && inv.last_failure
+          ? `${inv.last_failure_error_code ?? ''} ${inv.last_failure}`.trim()
+          : undefined,
+    });
+  } else if (inv.last_failure && inv.status !== 'completed' && attempts.length === 0) {
+    add(inv.modified_at, {
+      label: 'attempt failed',
+      tone: 'error',
       detail: `${inv.last_failure_error_code ?? ''} ${inv.last_failure}`.trim(),
     });
-  } else if (inv.status === 'paused') {
-    add(inv.modified_at, { label: 'paused', tone: 'warn' });
   } else if (inv.status === 'suspended') {
     add(inv.modified_at, {
       label: 'suspended',

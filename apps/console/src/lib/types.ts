@@ -81,6 +81,16 @@ export interface InvocationDetail extends Invocation {
   headers: Record<string, string>;
   raw_headers: Record<string, string> | null;
   journal?: JournalEntry[];
+  /** Each attempt that failed, oldest first. */
+  attempts?: FailedAttempt[];
+}
+
+export interface FailedAttempt {
+  attempt: number;
+  started_at: string | null;
+  ended_at: string;
+  error_code: number | null;
+  failure: string;
 }
 
 export interface InvocationPage {
@@ -95,6 +105,19 @@ export interface DeploymentSummary {
   http_version?: string;
   created_at: string;
   services: { name: string; revision: number }[];
+}
+
+/** `GET /deployment-health`: a TCP probe of each deployment and its failing invocations. */
+export interface DeploymentHealth {
+  id: string;
+  uri: string;
+  discovered_at: string;
+  reachable: boolean;
+  probe_error: string | null;
+  probed_at: string;
+  failing: number;
+  last_failure: string | null;
+  last_failure_at: string | null;
 }
 
 export interface Handler {

@@ -5,6 +5,8 @@ import { api } from '../lib/api';
 import { MASK, relativeTime } from '../lib/format';
 import type { DeploymentSummary, KafkaCluster, Service } from '../lib/types';
 
+const DEFAULT_CLUSTER_PROPERTIES = '{\n  "bootstrap.servers": "127.0.0.1:9092"\n}';
+
 export function DeploymentsPage() {
   const client = useQueryClient();
   const deployments = useQuery({
@@ -22,7 +24,7 @@ export function DeploymentsPage() {
   const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | null>(null);
   const [uri, setUri] = useState('');
   const [clusterName, setClusterName] = useState('');
-  const [clusterProps, setClusterProps] = useState('{\n  "bootstrap.servers": "127.0.0.1:9092"\n}');
+  const [clusterProps, setClusterProps] = useState(DEFAULT_CLUSTER_PROPERTIES);
 
   const change = useMutation({
     mutationFn: async (op: { kind: string; run: () => Promise<unknown> }) => op.run(),
@@ -43,21 +45,31 @@ export function DeploymentsPage() {
 
   function addCluster(e: FormEvent) {
     e.preventDefault();
-    change.mutate({
-      kind: `Add cluster ${clusterName}`,
-      run: async () => {
-        let properties: unknown;
-        try {
-          properties = JSON.parse(clusterProps);
-        } catch (err) {
-          throw new Error(`properties are not valid JSON: ${(err as Error).message}`);
-        }
-        return api('/kafka-clusters', {
-          method: 'POST',
-          body: { name: clusterName.trim(), properties },
-        });
+    change.mutate(
+      {
+        kind: `Add cluster ${clusterName}`,
+        run: async () => {
+          let properties: unknown;
+          try {
+            properties = JSON.parse(clusterProps);
+          } catch (err) {
+            throw new Error(`properties are not valid JSON: ${(err as Error).message}`);
+          }
+          return api('/kafka-clusters', {
+            method: 'POST',
+            body: { name: clusterName.trim(), properties },
+          });
+        },
       },
-    });
+      {
+        // The properties may hold secrets: once stored, they leave the page (the list shows them
+        // masked, as the API returns them).
+        onSuccess: () => {
+          setClusterName('');
+          setClusterProps(DEFAULT_CLUSTER_PROPERTIES);
+        },
+      },
+    );
   }
 
   const handlersOf = new Map(services.data?.services.map((s) => [s.name, s]) ?? []);
@@ -99,7 +111,7 @@ export function DeploymentsPage() {
             </thead>
             <tbody>
               {deployments.data.deployments.map((d) => (
-                <tr key={d.id}>
+                <tr key={d.id} data-testid={`deployment-${d.uri}`}>
                   <td>
                     <code>{d.id}</code>
                   </td>
@@ -121,6 +133,7 @@ export function DeploymentsPage() {
                     <button
                       type="button"
                       className="danger"
+                      aria-label={`Remove deployment ${d.uri}`}
                       onClick={() =>
                         change.mutate({
                           kind: `Remove ${d.id}`,
@@ -157,7 +170,7 @@ export function DeploymentsPage() {
             </thead>
             <tbody>
               {clusters.data.clusters.map((c) => (
-                <tr key={c.name}>
+                <tr key={c.name} data-testid={`cluster-${c.name}`}>
                   <td>{c.name}</td>
                   <td>
                     {Object.entries(c.properties).map(([k, v]) => (
@@ -177,6 +190,7 @@ export function DeploymentsPage() {
                       <button
                         type="button"
                         className="danger"
+                        aria-label={`Remove cluster ${c.name}`}
                         onClick={() =>
                           change.mutate({
                             kind: `Remove cluster ${c.name}`,

@@ -6,11 +6,11 @@ import {
   getCoreRowModel,
   useReactTable,
 } from '@tanstack/react-table';
-import { FormEvent, useRef, useState } from 'react';
+import { FormEvent, useEffect, useRef, useState } from 'react';
 import { Empty, ErrorBox, Loading, Outcome, Section, StatusBadge } from '../components/ui';
 import { api } from '../lib/api';
 import { BULK_ACTIONS, BulkAction, BulkProgress, runBulk } from '../lib/bulk';
-import type { InvocationCounts } from '../lib/counts';
+import { countText, InvocationCounts } from '../lib/counts';
 import {
   FILTER_FIELDS,
   InvocationSearch,
@@ -101,6 +101,20 @@ export function InvocationsPage() {
     void navigate({ to: '/invocations', search: next });
   }
 
+  // Keyboard: `/` focuses the first filter field (as in many consoles), unless typing already.
+  const firstFilter = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLElement && e.target.closest('input, textarea, select');
+      if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        firstFilter.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const selected = new Set(parseStatuses(search.status));
   return (
     <>
@@ -115,10 +129,12 @@ export function InvocationsPage() {
               </label>
             ))}
           </fieldset>
-          {FILTER_FIELDS.map((f) => (
+          {FILTER_FIELDS.map((f, n) => (
             <label key={f}>
               {LABELS[f]}
               <input
+                ref={n === 0 ? firstFilter : undefined}
+                aria-keyshortcuts={n === 0 ? '/' : undefined}
                 name={f}
                 defaultValue={search[f] ?? ''}
                 placeholder={f.startsWith('created_') ? '2026-12-03T10:00:00Z' : ''}
@@ -189,7 +205,24 @@ export function InvocationsPage() {
             </thead>
             <tbody>
               {table.getRowModel().rows.map((r) => (
-                <tr key={r.id}>
+                // A row takes the focus (Tab, or arrow keys below); Enter opens its invocation.
+                <tr
+                  key={r.id}
+                  tabIndex={0}
+                  aria-label={`invocation ${r.original.id}, ${r.original.status}`}
+                  onKeyDown={(e) => {
+                    if (e.target !== e.currentTarget) return;
+                    const row = e.currentTarget;
+                    if (e.key === 'Enter') {
+                      void navigate({ to: '/invocations/$id', params: { id: r.original.id } });
+                    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                      e.preventDefault();
+                      const next =
+                        e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
+                      if (next instanceof HTMLElement) next.focus();
+                    }
+                  }}
+                >
                   {r.getVisibleCells().map((c) => (
                     <td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</td>
                   ))}
@@ -207,10 +240,13 @@ export function InvocationsPage() {
 function BulkPanel({ search }: { search: InvocationSearch }) {
   const client = useQueryClient();
   const [action, setAction] = useState<BulkAction>('cancel');
-  const [counted, setCounted] = useState<{ total: number; asOf: string } | null>(null);
+  const [counted, setCounted] = useState<{ total: number; capped: boolean; asOf: string } | null>(
+    null,
+  );
   const [progress, setProgress] = useState<BulkProgress | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [total, setTotal] = useState(0);
+  // What was counted; null when the count reached the cap (then it is known only when done).
+  const [total, setTotal] = useState<number | null>(0);
   const stop = useRef(false);
   const running = progress !== null && !progress.done;
 
@@ -219,7 +255,7 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
     setProgress(null);
     try {
       const c = await api<InvocationCounts>(`/invocation-counts${invocationQuery(search)}`);
-      setCounted({ total: c.total, asOf: c.as_of });
+      setCounted({ total: c.total, capped: c.capped, asOf: c.as_of });
     } catch (err) {
       setProblem((err as Error).message);
     }
@@ -233,7 +269,7 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
       ...search,
       created_before: earliest(search.created_before, counted.asOf),
     };
-    setTotal(counted.total);
+    setTotal(counted.capped ? null : counted.total);
     setCounted(null);
     setProgress({ processed: 0, succeeded: 0, failed: 0, errors: [], done: false });
     try {
@@ -283,7 +319,9 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
       {counted ? (
         <div className="confirm" role="group" aria-label="Confirm bulk action">
           <p data-testid="bulk-count">
-            {counted.total} invocation{counted.total === 1 ? '' : 's'} match
+            {counted.capped ? 'At least ' : ''}
+            {countText(counted.total, counted.capped)} invocation{counted.total === 1 ? '' : 's'}{' '}
+            match
             {isUnfiltered(search) ? ' (no filter: every invocation)' : ' these filters'}. {action}{' '}
             {counted.total === 1 ? 'it' : 'them'}?
           </p>
@@ -293,7 +331,7 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
             disabled={counted.total === 0}
             onClick={() => void run()}
           >
-            Yes, {action} {counted.total}
+            Yes, {action} {countText(counted.total, counted.capped)}
           </button>
           <button type="button" onClick={() => setCounted(null)}>
             No
@@ -302,9 +340,17 @@ function BulkPanel({ search }: { search: InvocationSearch }) {
       ) : null}
       {progress ? (
         <div data-testid="bulk-progress">
-          <progress max={Math.max(1, total, progress.processed)} value={progress.processed} />{' '}
-          {progress.done ? 'Done' : 'Running'}: {progress.processed} of {total} processed,{' '}
-          {progress.succeeded} succeeded, {progress.failed} refused.
+          {total === null && !progress.done ? (
+            <progress />
+          ) : (
+            <progress
+              max={Math.max(1, total ?? 0, progress.processed)}
+              value={progress.processed}
+            />
+          )}{' '}
+          {progress.done ? 'Done' : 'Running'}: {progress.processed}
+          {total === null ? '' : ` of ${total}`} processed, {progress.succeeded} succeeded,{' '}
+          {progress.failed} refused.
           {progress.errors.length > 0 ? (
             <ul className="warnings">
               {progress.errors.map((e) => (

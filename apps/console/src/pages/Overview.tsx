@@ -2,10 +2,11 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { Empty, ErrorBox, Loading, Section, StatusBadge } from '../components/ui';
 import { api } from '../lib/api';
-import type { InvocationCounts } from '../lib/counts';
+import { countText, InvocationCounts } from '../lib/counts';
 import { relativeTime, totalLag } from '../lib/format';
 import { latestRates, LagSample } from '../lib/history';
 import {
+  DeploymentHealth,
   DeploymentSummary,
   INVOCATION_STATUSES,
   Subscription,
@@ -25,6 +26,12 @@ export function OverviewPage() {
     queryKey: ['deployments'],
     queryFn: () => api<{ deployments: DeploymentSummary[] }>('/deployments'),
   });
+  const health = useQuery({
+    queryKey: ['deployment-health'],
+    queryFn: () => api<{ deployments: DeploymentHealth[] }>('/deployment-health'),
+    refetchInterval: 5000,
+  });
+  const healthOf = new Map(health.data?.deployments.map((h) => [h.id, h]) ?? []);
   const details = useQueries({
     queries: (subs.data?.subscriptions ?? []).map((s) => ({
       queryKey: ['subscription', s.id],
@@ -101,7 +108,7 @@ export function OverviewPage() {
                     </td>
                     <td className="num">{c?.last_minute.completed ?? 0}</td>
                     <td className="num">{c?.last_minute.failed ?? 0}</td>
-                    <td className="num">{c?.by_status.paused ?? 0}</td>
+                    <td className="num">{c?.open.paused ?? 0}</td>
                     <td className="num">{c?.last_minute.dead_lettered ?? 0}</td>
                   </tr>
                 );
@@ -121,7 +128,11 @@ export function OverviewPage() {
             {INVOCATION_STATUSES.map((status) => (
               <li key={status}>
                 <Link to="/invocations" search={{ status }} data-testid={`count-${status}`}>
-                  <span className="tile-n">{counts.data.by_status[status]}</span>
+                  <span className="tile-n">
+                    {status === 'completed'
+                      ? countText(counts.data.by_status.completed, counts.data.capped)
+                      : counts.data.by_status[status]}
+                  </span>
                   <StatusBadge status={status} />
                 </Link>
               </li>
@@ -129,7 +140,7 @@ export function OverviewPage() {
             <li>
               <Link to="/invocations" search={{}}>
                 <span className="tile-n" data-testid="count-total">
-                  {counts.data.total}
+                  {countText(counts.data.total, counts.data.capped)}
                 </span>
                 <span className="badge">all</span>
               </Link>
@@ -155,20 +166,47 @@ export function OverviewPage() {
                 <th>Deployment</th>
                 <th>Endpoint</th>
                 <th>Services</th>
-                <th>Registered</th>
+                <th>Health</th>
+                <th className="num">Failing</th>
+                <th>Last failure</th>
+                <th>Discovered</th>
               </tr>
             </thead>
             <tbody>
-              {deployments.data.deployments.map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <code>{d.id}</code>
-                  </td>
-                  <td>{d.uri}</td>
-                  <td>{d.services.map((s) => s.name).join(', ')}</td>
-                  <td title={d.created_at}>{relativeTime(d.created_at)}</td>
-                </tr>
-              ))}
+              {deployments.data.deployments.map((d) => {
+                const h = healthOf.get(d.id);
+                return (
+                  <tr key={d.id} data-testid={`deployment-row-${d.id}`}>
+                    <td>
+                      <code>{d.id}</code>
+                    </td>
+                    <td>{d.uri}</td>
+                    <td>{d.services.map((s) => s.name).join(', ')}</td>
+                    <td data-testid="health">
+                      {!h ? (
+                        '—'
+                      ) : h.reachable ? (
+                        <span className="badge badge-completed" title={`probed ${h.probed_at}`}>
+                          reachable
+                        </span>
+                      ) : (
+                        <span className="badge badge-backing-off" title={h.probe_error ?? ''}>
+                          unreachable
+                        </span>
+                      )}
+                    </td>
+                    <td className="num" data-testid="failing">
+                      {h?.failing ?? ''}
+                    </td>
+                    <td className="clip" title={h?.last_failure ?? ''}>
+                      {h?.last_failure
+                        ? `${relativeTime(h.last_failure_at)}: ${h.last_failure}`
+                        : ''}
+                    </td>
+                    <td title={d.created_at}>{relativeTime(d.created_at)}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         )}

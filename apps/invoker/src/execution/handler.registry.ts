@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { HandlerType, ServiceType } from '@tributary/shared';
+import { BATCH_PROTOCOL_VERSION, type HandlerType, type ServiceType } from '@tributary/shared';
 import type { RetryPolicyOverride } from './retry-policy';
 
 export interface HandlerTarget {
@@ -17,6 +17,11 @@ export interface HandlerTarget {
     protocolMode: 'BIDI_STREAM' | 'REQUEST_RESPONSE';
     transport: 'http2' | 'http1';
   };
+  /**
+   * A Tributary protocol deployment that serves `POST /invoke-batch` (it announced protocol
+   * version 2): invocations started together share requests.
+   */
+  batch: boolean;
   additionalHeaders: Record<string, string>;
   inputContentType: string | null;
   /** Service-level then handler-level overrides from the manifest. */
@@ -121,6 +126,9 @@ export class HandlerRegistry {
             transport: manifest.restate?.transport ?? 'http2',
           },
         }),
+        batch:
+          manifest?.serviceProtocol !== 'restate' &&
+          (manifest?.maxProtocolVersion ?? 1) >= BATCH_PROTOCOL_VERSION,
         additionalHeaders: r.additional_headers ?? {},
         inputContentType: r.input_content_type,
         retryPolicies: [manifestRetryPolicy(svc), manifestRetryPolicy(h)],

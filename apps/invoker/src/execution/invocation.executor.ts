@@ -365,6 +365,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
                     signal: run.controller.signal,
                     signingKey: this.config.invoker.signingKey,
                     extraHeaders: trace.withHeaders(target.additionalHeaders),
+                    batch: target.batch,
                   },
                 );
       }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
   InvocationCommand,
@@ -195,6 +196,55 @@ describe('InvocationStore (real Postgres)', () => {
       const [done] = await ds.query(`SELECT status FROM invocations WHERE id = $1`, [id]);
       expect(done.status).toBe('completed');
     });
+  });
+
+  it('stores a failed invocation whose key no btree entry can hold, and finds it as the run of its workflow id', async () => {
+    // Random bytes do not compress: about 5,300 bytes, over the 2,704 a btree entry holds.
+    const key = randomBytes(4_000).toString('base64');
+    const run = { ...command(key, 'WORKFLOW', 'WORKFLOW'), failure: 'refused for the test' };
+    await insert(run);
+    const [row] = await ds.query(
+      `SELECT status, completion_result FROM invocations WHERE id = $1`,
+      [run.id],
+    );
+    expect(row).toEqual({ status: 'completed', completion_result: 'failure' });
+    expect(await store.workflowRun('Obj', key, 'h', 'another-run')).toMatchObject({
+      id: run.id,
+      result: 'failure',
+    });
+    expect(await store.workflowRun('Obj', `${key}x`, 'h', 'another-run')).toBeUndefined();
+  });
+
+  it('stores each failed attempt with its failure, nothing for one that succeeds', async () => {
+    const [id] = await insert(command('attempts', 'SERVICE', null));
+    const end = (epoch: number, failure: string | null): AttemptResult => ({
+      id,
+      epoch,
+      status: failure === null ? 'completed' : 'backing-off',
+      completionResult: failure === null ? 'success' : null,
+      output: null,
+      outputContentType: null,
+      completionFailure: null,
+      lastFailure: failure,
+      lastFailureCode: failure === null ? null : 503,
+      retryCount: failure === null ? 1 : epoch,
+      nextRetryAt: failure === null ? null : new Date(),
+      state: null,
+    });
+    const [first] = await store.claim([id], 'invoker-a', 60_000, []);
+    await store.finish([end(first.epoch, 'unavailable')]);
+    await setRow(id, 'ready');
+    const [second] = await store.claim([id], 'invoker-a', 60_000, []);
+    await store.finish([end(second.epoch, null)]);
+    const rows: { epoch: number; code: number; failure: string; started: boolean }[] =
+      await ds.query(
+        `SELECT epoch, code, failure, started_at IS NOT NULL AS started
+           FROM invocation_attempts WHERE id = $1 ORDER BY epoch`,
+        [id],
+      );
+    expect(rows).toEqual([
+      { epoch: first.epoch, code: 503, failure: 'unavailable', started: true },
+    ]);
   });
 
   describe('a bus command delivered twice', () => {

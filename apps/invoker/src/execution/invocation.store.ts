@@ -613,7 +613,8 @@ export class InvocationStore {
       `SELECT id, completion_result, output, output_content_type, completion_failure,
               last_failure_code
          FROM invocations
-        WHERE target_service = $1 AND target_key = $2 AND target_handler = $3 AND id <> $4
+        WHERE target_service = $1 AND md5(target_key) = md5($2) AND target_key = $2
+          AND target_handler = $3 AND id <> $4
           AND status = 'completed' AND workflow_run_of IS NULL
         ORDER BY seq LIMIT 1`,
       [service, key, handler, id],
@@ -773,7 +774,7 @@ export class InvocationStore {
     return this.db.transaction(async (tx) => {
       // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
       if (next) await lockKeys(tx, next.keys);
-      const rows = returnedRows<{ id: string }>(
+      const rows = returnedRows<{ id: string; running_at: Date | null }>(
         await tx.query(
           `UPDATE invocations i
             SET status = v.status, completion_result = v.result, output = v.output,
@@ -790,7 +791,7 @@ export class InvocationStore {
              AS v(id, epoch, status, result, output, ct, failure, last_failure, last_failure_code,
                   retry_count, next_retry_at, run_of)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
-          RETURNING i.id`,
+          RETURNING i.id, i.running_at`,
           [
             results.map((r) => r.id),
             results.map((r) => r.epoch),
@@ -809,6 +810,23 @@ export class InvocationStore {
       );
       const applied = new Set(rows.map((r) => r.id));
       const done = results.filter((r) => applied.has(r.id));
+      // Each failed attempt, for the invocation's timeline; nothing is written on success.
+      const failed = done.filter((r) => r.lastFailure !== null);
+      if (failed.length > 0) {
+        const startedAt = new Map(rows.map((r) => [r.id, r.running_at]));
+        await tx.query(
+          `INSERT INTO invocation_attempts (id, epoch, started_at, code, failure)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[], $5::text[])
+           ON CONFLICT DO NOTHING`,
+          [
+            failed.map((r) => r.id),
+            failed.map((r) => r.epoch),
+            failed.map((r) => startedAt.get(r.id) ?? null),
+            failed.map((r) => r.lastFailureCode),
+            failed.map((r) => r.lastFailure),
+          ],
+        );
+      }
       // A completed invocation's journal has served its purpose.
       const journalsDone = done
         .filter((r) => r.journaled && r.status === 'completed')

@@ -146,7 +146,7 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
       );
     }
     const client = {
-      producer: KafkajsProducer.create(kafka, { idempotent: false }),
+      producer: KafkajsProducer.create(kafka),
       admin: KafkajsAdmin.create(kafka),
       topics: new Set<string>(),
     };

@@ -59,7 +59,8 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
              RETURNING id),
            p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id),
            j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
-           b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id)
+           b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id),
+           a AS (DELETE FROM invocation_attempts a USING d WHERE a.id = d.id)
          SELECT id FROM d`,
           [this.config.invocation.retentionMs, BATCH],
         ),

@@ -7,7 +7,8 @@ import { HealthController } from '../health/health.controller';
 import { createAppLogger } from '../telemetry/logging';
 import { startTracing, tracing } from '../telemetry/tracing';
 
-const SHUTDOWN_TIMEOUT_MS = 45_000;
+/** Past this after SIGTERM, a process exits with code 1 (deploy/kubernetes sizes its grace period on it). */
+export const SHUTDOWN_TIMEOUT_MS = 45_000;
 
 export function parseBindAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');

@@ -372,6 +372,19 @@ describe('loadConfig: environment overrides', () => {
     expect(config.bus.brokers).toEqual(['k1:9092', 'k2:9092']);
   });
 
+  it('replaces admin.tokens with TRIBUTARY_ADMIN_TOKENS, comma-separated, without echoing them', () => {
+    const config = load('[admin]\ntokens = ["from-file"]\n', {
+      TRIBUTARY_ADMIN_TOKENS: ' t1-secret-value , t2-secret-value\n',
+    });
+    expect(config.admin.tokens).toEqual(['t1-secret-value', 't2-secret-value']);
+    // An empty item is refused rather than dropped: `,` must not become no tokens (an open API).
+    for (const value of [' , ', 't1-secret-value,', 't1-secret-value,,t2']) {
+      expect(problemsOf(undefined, { TRIBUTARY_ADMIN_TOKENS: value })).toEqual([
+        'TRIBUTARY_ADMIN_TOKENS (admin.tokens): must be a list of non-empty strings, e.g. tokens = ["a-long-random-token"]',
+      ]);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(load(undefined, { DATABASE_URL: '', TRIBUTARY_CONFIG: '' }).database.url).toBe(
       'postgres://postgres@127.0.0.1:5432/tributary',

@@ -17,11 +17,17 @@ export const ENV_OVERRIDES: readonly {
   env: string;
   section: SectionName;
   key: string;
-  /** Comma-separated list rather than a single value. */
+  /**
+   * Comma-separated list rather than a single value; empty items are dropped, except with
+   * `keepEmpty`, which leaves them for validation to refuse (a token list of `,` must not become
+   * no tokens, which would open the admin API).
+   */
   list?: boolean;
+  keepEmpty?: boolean;
 }[] = [
   { env: 'DATABASE_URL', section: 'database', key: 'url' },
   { env: 'TRIBUTARY_ADMIN_BIND_ADDRESS', section: 'admin', key: 'bind-address' },
+  { env: 'TRIBUTARY_ADMIN_TOKENS', section: 'admin', key: 'tokens', list: true, keepEmpty: true },
   { env: 'TRIBUTARY_WORKER_BIND_ADDRESS', section: 'worker', key: 'bind-address' },
   { env: 'TRIBUTARY_WORKER_ID', section: 'worker', key: 'id' },
   { env: 'TRIBUTARY_INVOKER_ID', section: 'invoker', key: 'id' },
@@ -144,16 +150,12 @@ export function readEnvClusters(env: ConfigEnv): EnvClusters {
  */
 export function applyEnvOverrides(tree: TomlTable, env: ConfigEnv): Map<string, string> {
   const origins = new Map<string, string>();
-  for (const { env: name, section, key, list } of ENV_OVERRIDES) {
+  for (const { env: name, section, key, list, keepEmpty } of ENV_OVERRIDES) {
     const value = envValue(env, name);
     const current = tree[section] ?? {};
     if (value === undefined || !isTable(current)) continue;
-    const parsed = list
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value;
+    const items = value.split(',').map((item) => item.trim());
+    const parsed = list ? (keepEmpty ? items : items.filter(Boolean)) : value;
     tree[section] = { ...current, [key]: parsed };
     origins.set(`${section}.${key}`, name);
   }

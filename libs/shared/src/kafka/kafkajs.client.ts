@@ -12,6 +12,7 @@ import {
   logLevel,
   LogEntry,
   Producer,
+  TopicMessages,
 } from 'kafkajs';
 import {
   BatchConsumer,
@@ -75,8 +76,8 @@ export function toIncomingRecord(
 }
 
 /** `fetch.max.bytes` and `fetch.message.max.bytes` when a subscription does not set them. */
-export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_FETCH_PARTITION_MAX_BYTES = 512 * 1024;
+export const DEFAULT_FETCH_MAX_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_FETCH_PARTITION_MAX_BYTES = 256 * 1024;
 
 export class KafkajsBatchConsumer implements BatchConsumer {
   private readonly consumer: Consumer;
@@ -231,17 +232,44 @@ function toMessage(r: OutgoingRecord) {
   };
 }
 
+/**
+ * How long a send is retried, from its first attempt, before it fails: beyond the election of new
+ * leaders after a broker dies (the brokers' session timeout, 9 s by default, plus the election).
+ */
+export const SEND_RETRY_MS = 30_000;
+const SEND_BACKOFF_FIRST_MS = 100;
+const SEND_BACKOFF_MAX_MS = 2_000;
+
+/**
+ * Produces with acks=all, and resolves only once the leader of every record's partition
+ * acknowledged it.
+ *
+ * kafkajs 2.2.4 does not promise that by itself: when an attempt of a send fails at one broker
+ * (its leader died with the request in flight), its retry sends again only to the brokers that
+ * have not answered yet, picked from the leaders of the first attempt. The partitions whose
+ * leadership moved to a broker that had answered are left out, and the send resolves without
+ * them (kafkajs `producer/sendMessages.js`, `responsePerBroker`). A worker then committed source
+ * records whose commands were never written: the scale-out suite's lost records around the
+ * SIGKILL of a bus broker (test/scale/bus-failover.int-spec.ts shows it on 3 brokers).
+ *
+ * So kafkajs is given no retries: each `sendBatch` is one attempt over every record, to the
+ * leaders of its current metadata (refreshed by kafkajs after a connection or leadership error),
+ * and resolves only when all of them acknowledged. Retrying is done here, with the whole batch
+ * each time, for up to SEND_RETRY_MS. Records that one leader wrote before another failed are
+ * written again: the producer is not idempotent (kafkajs refuses idempotence without its own
+ * retries), and every consumer of what it produces deduplicates (the bus on the invocation id,
+ * dead letters are at least once).
+ */
 export class KafkajsProducer implements RecordProducer {
   private connected?: Promise<void>;
 
   constructor(private readonly producer: Producer) {}
 
-  static create(kafka: Kafka, opts: { idempotent?: boolean } = {}): KafkajsProducer {
+  static create(kafka: Kafka): KafkajsProducer {
     return new KafkajsProducer(
       kafka.producer({
-        idempotent: opts.idempotent ?? true,
-        // Idempotence needs at most 5 in flight; kafkajs keeps order with 1.
-        maxInFlightRequests: opts.idempotent === false ? undefined : 1,
+        idempotent: false,
+        retry: { retries: 0 },
         allowAutoTopicCreation: false,
         // kafkajs' DefaultPartitioner (the Java client's choice of partition), computed faster.
         createPartitioner: Murmur2Partitioner,
@@ -250,8 +278,34 @@ export class KafkajsProducer implements RecordProducer {
   }
 
   private connect(): Promise<void> {
-    this.connected ??= this.producer.connect();
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
     return this.connected;
+  }
+
+  /** One kafkajs attempt at a time, the whole batch each time, until it is acknowledged. */
+  private async sendAll(topicMessages: TopicMessages[]): Promise<void> {
+    const deadline = Date.now() + SEND_RETRY_MS;
+    for (
+      let backoff = SEND_BACKOFF_FIRST_MS;
+      ;
+      backoff = Math.min(backoff * 2, SEND_BACKOFF_MAX_MS)
+    ) {
+      try {
+        await this.connect();
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages,
+        });
+        return;
+      } catch (err) {
+        if (!retriable(err) || Date.now() + backoff > deadline) throw err;
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
   }
 
   private queued: { topic: string; records: OutgoingRecord[]; done: (err?: Error) => void }[] = [];
@@ -283,12 +337,9 @@ export class KafkajsProducer implements RecordProducer {
     this.queuedBytes = 0;
     if (items.length === 0) return;
     try {
-      await this.connect();
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: items.map((i) => ({ topic: i.topic, messages: i.records.map(toMessage) })),
-      });
+      await this.sendAll(
+        items.map((i) => ({ topic: i.topic, messages: i.records.map(toMessage) })),
+      );
       for (const i of items) i.done();
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -301,8 +352,7 @@ export class KafkajsProducer implements RecordProducer {
       .filter((b) => b.records.length > 0)
       .map((b) => ({ topic: b.topic, messages: b.records.map(toMessage) }));
     if (topicMessages.length === 0) return;
-    await this.connect();
-    await this.producer.sendBatch({ acks: -1, topicMessages });
+    await this.sendAll(topicMessages);
   }
 
   async close(): Promise<void> {
@@ -310,6 +360,22 @@ export class KafkajsProducer implements RecordProducer {
     this.connected = undefined;
   }
 }
+
+/**
+ * An attempt that failed on an error kafkajs would have retried (a lost connection, a leader
+ * moving, a timeout): with no retries of its own it reports that as `KafkaJSNumberOfRetriesExceeded`.
+ * Anything else (a record too large, a topic missing, the producer disconnecting) fails at once.
+ */
+function retriable(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === 'KafkaJSNumberOfRetriesExceeded' ||
+      (err as { retriable?: unknown }).retriable === true)
+  );
+}
+
+/** How long `ensureTopics` waits for new topics' leaders after kafkajs gave up on them. */
+const ENSURE_TOPICS_WAIT_MS = 30_000;
 
 export class KafkajsAdmin implements KafkaAdminClient {
   private connected?: Promise<void>;
@@ -333,15 +399,51 @@ export class KafkajsAdmin implements KafkaAdminClient {
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        replicationFactor: t.replicationFactor ?? 1,
-        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? 1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // kafkajs waits for the leaders by asking the broker it sent the creation to for the topics'
+      // metadata, and gives up at once on an UNKNOWN_TOPIC_OR_PARTITION (retriable): on a cluster
+      // of several brokers, one the controller has not told about the new topics yet answers so
+      // (an invoker exited at start on the 3-broker cluster). Wait for the leaders here instead.
+      if ((err as { retriable?: unknown }).retriable !== true) throw err;
+      await this.waitForLeaders(missing, err);
+    }
+  }
+
+  /** Polls the metadata until every topic has its partitions, each with a leader; else `cause`. */
+  private async waitForLeaders(
+    topics: TopicSpec[],
+    cause: unknown,
+    timeoutMs = ENSURE_TOPICS_WAIT_MS,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const meta = await this.admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+        const ready = topics.every((t) => {
+          const m = meta.topics.find((x) => x.name === t.topic);
+          return (
+            m !== undefined &&
+            m.partitions.length === t.partitions &&
+            m.partitions.every((p) => p.leader >= 0)
+          );
+        });
+        if (ready) return;
+      } catch {
+        // not known to the broker asked yet
+      }
+      if (Date.now() >= deadline) throw cause;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   async partitionCount(topic: string): Promise<number> {

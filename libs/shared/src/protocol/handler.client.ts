@@ -6,6 +6,7 @@ import { parseFailureBody, parseInvocationResponse } from './invocation-response
 import { signRequest } from './protocol.signature';
 import {
   EndpointManifest,
+  NDJSON_CONTENT_TYPE,
   InvocationRequest,
   InvokeFailure,
   HandlerOutcome,
@@ -68,6 +69,36 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   signingKey?: string;
   extraHeaders?: Record<string, string>;
+  /**
+   * The deployment serves `POST /invoke-batch` (protocol version 2): invocations of it started in
+   * the same turn of the event loop, with the same signing key and headers, share one request.
+   */
+  batch?: boolean;
+}
+
+/** Invocations sent in one batch request at most; more make several requests. */
+export const MAX_BATCH = 64;
+/**
+ * JSON characters a batch is filled up to (a few MiB at most, whatever the text); an invocation
+ * this large or larger goes alone. Far below a deployment's request limit (the SDK's default is
+ * 32 MiB): a batch is never refused as too large where its invocations one by one would not be.
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** One invocation waiting in a batch. */
+interface BatchMember {
+  request: InvocationRequest;
+  /** `request` as JSON. */
+  json: string;
+  options: InvokeOptions;
+  resolve: (outcome: HandlerOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Invocations of one deployment gathered in this turn of the event loop. */
+interface PendingBatch {
+  deploymentUri: string;
+  members: BatchMember[];
 }
 
 const DEFAULT_DISCOVERY_TIMEOUT_MS = 10_000;
@@ -80,6 +111,8 @@ interface Target {
   url: URL;
   path: string;
   href: string;
+  /** The deployment's `/invoke-batch`. */
+  batchPath: string;
 }
 
 const MAX_CACHED_TARGETS = 10_000;
@@ -90,11 +123,18 @@ interface SendRequest extends Target {
   body: Buffer;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * A 200 answer is read line by line (a batch): each line goes here as it arrives, and the limit
+   * applies to each line. A problem returned ends the request.
+   */
+  onLine?: (line: string, tooLarge: boolean) => TransportProblem | undefined;
 }
 
 interface RawResponse {
   status: number;
   body: string;
+  /** Read line by line (`onLine`): `body` is empty. */
+  lines?: boolean;
 }
 
 type TransportProblem =
@@ -120,6 +160,7 @@ export class HandlerClient {
   /** The limit as failures name it, e.g. "65536 bytes (invoker.max-response-bytes)". */
   private readonly limitText: string;
   private readonly targets = new Map<string, Target>();
+  private readonly batches = new Map<string, PendingBatch>();
 
   constructor(options: HandlerClientOptions = {}) {
     const agentOptions = {
@@ -167,8 +208,33 @@ export class HandlerClient {
     request: InvocationRequest,
     options: InvokeOptions = {},
   ): Promise<HandlerOutcome> {
+    if (options.batch && !options.signal?.aborted) {
+      return new Promise((resolve, reject) => {
+        const key = `${deploymentUri}\u0000${options.signingKey ?? ''}\u0000${JSON.stringify(options.extraHeaders ?? {})}`;
+        let batch = this.batches.get(key);
+        if (!batch) {
+          const created: PendingBatch = { deploymentUri, members: [] };
+          this.batches.set(key, created);
+          setImmediate(() => {
+            this.batches.delete(key);
+            this.dispatch(created);
+          });
+          batch = created;
+        }
+        batch.members.push({ request, json: JSON.stringify(request), options, resolve, reject });
+      });
+    }
+    return this.invokeOne(deploymentUri, request, options);
+  }
+
+  private async invokeOne(
+    deploymentUri: string,
+    request: InvocationRequest,
+    options: InvokeOptions,
+    json = JSON.stringify(request),
+  ): Promise<HandlerOutcome> {
     const target = this.invokeTarget(deploymentUri, request.service, request.handler);
-    const body = Buffer.from(JSON.stringify(request));
+    const body = Buffer.from(json);
     const headers = {
       ...options.extraHeaders,
       'content-type': 'application/json',
@@ -187,6 +253,144 @@ export class HandlerClient {
       return outcomeOf(target.href, response);
     } catch (err) {
       return transportFailure(target.href, err, options.timeoutMs, this.limitText);
+    }
+  }
+
+  /**
+   * Sends what a turn of the event loop gathered, in order: in batches of at most MAX_BATCH
+   * invocations and MAX_BATCH_BYTES, or alone (a large one, or one left over).
+   */
+  private dispatch(batch: PendingBatch): void {
+    const { deploymentUri } = batch;
+    const send = (chunk: BatchMember[]) => {
+      if (chunk.length === 1) {
+        const [m] = chunk;
+        this.invokeOne(deploymentUri, m.request, m.options, m.json).then(m.resolve, m.reject);
+      } else if (chunk.length > 1) {
+        this.invokeBatch(deploymentUri, chunk).catch((err: unknown) => {
+          for (const m of chunk) m.reject(err);
+        });
+      }
+    };
+    let chunk: BatchMember[] = [];
+    let bytes = 0;
+    for (const m of batch.members) {
+      if (m.json.length >= MAX_BATCH_BYTES) {
+        send([m]);
+        continue;
+      }
+      if (chunk.length === MAX_BATCH || bytes + m.json.length > MAX_BATCH_BYTES) {
+        send(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(m);
+      bytes += m.json.length;
+    }
+    send(chunk);
+  }
+
+  /**
+   * One `POST /invoke-batch` for several invocations; each settles as its own line arrives, or
+   * alone when its signal fires (InvokeAbortedError) or its answer is too large (502). Nothing one
+   * invocation does ends the request for the others. The request ends for all that are not
+   * answered yet at the first deadline among them (504 each) or when the connection breaks (502
+   * each), as their single requests would.
+   */
+  private async invokeBatch(deploymentUri: string, members: BatchMember[]): Promise<void> {
+    const options = members[0].options;
+    const target = this.invokeTarget(deploymentUri, '', '');
+    const hrefOf = (m: BatchMember) =>
+      this.invokeTarget(deploymentUri, m.request.service, m.request.handler).href;
+    const body = Buffer.from(`{"requests":[${members.map((m) => m.json).join(',')}]}`);
+    const headers = {
+      ...options.extraHeaders,
+      'content-type': 'application/json',
+      accept: NDJSON_CONTENT_TYPE,
+      ...sign(options.signingKey, 'POST', target.batchPath, body),
+    };
+    const answered = new Set<number>();
+    const controller = new AbortController();
+    // One invocation's abort (a kill, a pause, its lease lost) settles that one alone: the request
+    // goes on for the others, and its answer line, if one comes, is ignored. Ending the request
+    // would hand the others back to run again while the deployment may still be running them.
+    // Only when every member is settled is the request itself ended.
+    const unhooks = members.map((m, i) => {
+      const signal = m.options.signal;
+      if (!signal) return () => undefined;
+      const onAbort = () => {
+        if (answered.has(i)) return;
+        answered.add(i);
+        m.reject(new InvokeAbortedError(signal.reason));
+        if (answered.size === members.length) controller.abort();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      return () => signal.removeEventListener('abort', onAbort);
+    });
+    const timeouts = members.map((m) => m.options.timeoutMs).filter((t) => t !== undefined);
+    const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
+    const onLine = (line: string, cutOff: boolean): TransportProblem | undefined => {
+      if (cutOff) {
+        // The deployment writes `index` first: enough to tell whose answer it is. That one fails
+        // as a single answer this large would; the rest of its line is skipped, the others go on.
+        const index = Number(/^\{"index":(\d+)/.exec(line)?.[1]);
+        if (!members[index]) return { kind: 'too-large' };
+        if (!answered.has(index)) {
+          answered.add(index);
+          members[index].resolve(retryable(502, tooLarge(hrefOf(members[index]), this.limitText)));
+        }
+        return undefined;
+      }
+      let parsed: { index?: unknown; status?: unknown; body?: unknown };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        return { kind: 'connection', detail: 'malformed batch answer line (not JSON)' };
+      }
+      const { index, status } = parsed;
+      if (typeof index !== 'number' || typeof status !== 'number' || !members[index]) {
+        return { kind: 'connection', detail: 'malformed batch answer line' };
+      }
+      if (answered.has(index)) return undefined; // aborted meanwhile: its answer comes too late
+      answered.add(index);
+      members[index].resolve(outcomeOfJson(hrefOf(members[index]), status, parsed.body));
+      return undefined;
+    };
+    try {
+      const response = await this.send({
+        ...target,
+        path: target.batchPath,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs,
+        signal: controller.signal,
+        onLine,
+      });
+      // Not a batch answer at all (a 401, a 413, a proxy's error): each gets what it says.
+      for (const [i, m] of members.entries()) {
+        if (!answered.has(i)) {
+          m.resolve(
+            response.lines
+              ? retryable(502, `${hrefOf(m)}: the batch answer had no line for it`)
+              : outcomeOf(hrefOf(m), response),
+          );
+        }
+      }
+    } catch (err) {
+      // The deadline, a broken connection, a malformed answer: each one not answered yet fails as
+      // its own request would have (every member is settled already when the request was aborted).
+      for (const [i, m] of members.entries()) {
+        if (answered.has(i)) continue;
+        try {
+          m.resolve(transportFailure(hrefOf(m), err, timeoutMs, this.limitText));
+        } catch (e) {
+          m.reject(e);
+        }
+      }
+    } finally {
+      unhooks.forEach((u) => u());
     }
   }
 
@@ -264,6 +468,42 @@ export class HandlerClient {
           fail({ kind: 'too-large' });
           return;
         }
+        if (req.onLine && res.statusCode === 200) {
+          const onLine = req.onLine;
+          let partial = '';
+          /** The rest of a line over the limit, already reported, is read and dropped. */
+          let skipping = false;
+          res.setEncoding('utf8');
+          res.on('data', (text: string) => {
+            partial += text;
+            let nl: number;
+            while ((nl = partial.indexOf('\n')) >= 0) {
+              const line = partial.slice(0, nl);
+              partial = partial.slice(nl + 1);
+              if (skipping) {
+                skipping = false;
+                continue;
+              }
+              // One answer larger than the limit (counted in characters: never more than its bytes).
+              const p = line.length === 0 ? undefined : onLine(line, line.length > limit);
+              if (p) return fail(p);
+            }
+            if (skipping) {
+              partial = '';
+            } else if (partial.length > limit) {
+              const p = onLine(partial, true);
+              if (p) return fail(p);
+              skipping = true;
+              partial = '';
+            }
+          });
+          res.on('end', () => {
+            const p = partial.length > 0 ? onLine(partial, false) : undefined;
+            if (p) fail(p);
+            else response = { status: 200, body: '', lines: true };
+          });
+          return;
+        }
         const chunks: Buffer[] = [];
         let received = 0;
         res.on('data', (c: Buffer) => {
@@ -309,8 +549,15 @@ function resolveTarget(uri: string, suffix: string): Target {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`unsupported scheme '${url.protocol}' in '${uri}': use http or https`);
   }
-  const path = url.pathname.replace(/\/+$/, '') + suffix;
-  return { origin: url.origin, url: new URL(url.origin), path, href: url.origin + path };
+  const base = url.pathname.replace(/\/+$/, '');
+  const path = base + suffix;
+  return {
+    origin: url.origin,
+    url: new URL(url.origin),
+    path,
+    href: url.origin + path,
+    batchPath: `${base}/invoke-batch`,
+  };
 }
 
 function discoveryTarget(uri: string): Target {
@@ -367,6 +614,16 @@ function outcomeOf(href: string, response: RawResponse): HandlerOutcome {
   }
   try {
     return parseInvocationResponse(JSON.parse(response.body));
+  } catch (err) {
+    return retryable(502, `malformed answer from ${href}: ${messageOf(err)}`);
+  }
+}
+
+/** A batch answer line's status and body, read as `outcomeOf` reads a single answer. */
+function outcomeOfJson(href: string, status: number, body: unknown): HandlerOutcome {
+  if (status !== 200) return outcomeOf(href, { status, body: JSON.stringify(body ?? null) });
+  try {
+    return parseInvocationResponse(body);
   } catch (err) {
     return retryable(502, `malformed answer from ${href}: ${messageOf(err)}`);
   }

@@ -5,6 +5,7 @@ import {
   WorkflowPromiseWaiterEntity,
 } from './durable-execution.entity';
 import { HandlerEntity } from './handler.entity';
+import { InvocationAttemptEntity } from './invocation-attempt.entity';
 import { InvocationJournalEntity } from './invocation-journal.entity';
 import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
 import { KafkaClusterEntity } from './kafka-cluster.entity';
@@ -15,6 +16,7 @@ import { SubscriptionEntity } from './subscription.entity';
 export * from './deployment.entity';
 export * from './durable-execution.entity';
 export * from './handler.entity';
+export * from './invocation-attempt.entity';
 export * from './invocation-journal.entity';
 export * from './invocation.entity';
 export * from './kafka-cluster.entity';
@@ -31,6 +33,7 @@ export const ENTITIES = [
   InvocationEntity,
   InvocationPayloadEntity,
   InvocationJournalEntity,
+  InvocationAttemptEntity,
   ObjectStateEntity,
   InvocationInboxEntity,
   WorkflowPromiseEntity,

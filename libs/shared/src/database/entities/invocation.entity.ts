@@ -30,9 +30,18 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
 @Index('IDX_invocations_key_queue', ['targetService', 'targetKey', 'seq'], {
   where: `"exclusive" AND "status" <> 'completed'`,
 })
-// The admin API lists newest first, filtered; one index on the order serves every filter. Each
-// index costs on every claim and finish (they are not HOT updates), so there are no others.
+// The admin API lists newest first, filtered (the console's invocation list): by creation time,
+// and per subscription, service and key in that order, so a filtered page reads a page of index
+// entries, not the table. Each index costs on every claim and finish (status changes, so they are
+// not HOT updates): these are the ones the console's queries need (docs/console.md, "At a
+// million invocations"), no more.
 @Index('IDX_invocations_created', ['createdAt', 'id'])
+@Index('IDX_invocations_subscription_created', ['subscriptionId', 'createdAt', 'id'])
+@Index('IDX_invocations_service_created', ['targetService', 'createdAt', 'id'])
+// The two indexes on completed invocations' keys hold md5(target_key), not the key (a record key
+// of any length must fit in a failed invocation; a btree entry fits 2,704 bytes): TypeORM cannot
+// declare an expression, so migration 1796200000000 defines them and queries compare the digest.
+@Index('IDX_invocations_key_created', { synchronize: false })
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
 @Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
   where: `"status" <> 'completed'`,
@@ -44,8 +53,15 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
   where: `"status" = 'suspended'`,
 })
 // For a workflow's run once per id: the completed runs of a workflow id.
-@Index('IDX_invocations_workflow_runs', ['targetService', 'targetKey', 'seq'], {
-  where: `"handler_ty" = 'WORKFLOW' AND "status" = 'completed' AND "workflow_run_of" IS NULL`,
+// (target_service, md5(target_key), seq): see IDX_invocations_key_created.
+@Index('IDX_invocations_workflow_runs', { synchronize: false })
+// A subscription's dead letters, newest first (the console's dead-letter page).
+@Index('IDX_invocations_dead_letter_list', ['subscriptionId', 'completedAt', 'id'], {
+  where: `"dead_letter_topic" IS NOT NULL AND "status" = 'completed' AND "completion_result" = 'failure'`,
+})
+// Dead-lettered in the last minute (the console's overview); only dead-lettered rows are in it.
+@Index('IDX_invocations_dead_lettered_at', ['deadLetteredAt'], {
+  where: `"dead_lettered_at" IS NOT NULL`,
 })
 @Index('IDX_invocations_dead_letters', ['busPartition'], {
   where: `"dead_letter_topic" IS NOT NULL AND "dead_lettered_at" IS NULL AND "completion_result" = 'failure'`,

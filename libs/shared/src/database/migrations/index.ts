@@ -5,6 +5,8 @@ import { HeadersAsJsonPausedIndex1795970000000 } from './1795970000000-headers-a
 import { InvocationJournal1795980000000 } from './1795980000000-invocation-journal';
 import { DurableExecution1795990000000 } from './1795990000000-durable-execution';
 import { SuspensionIndexes1796000000000 } from './1796000000000-suspension-indexes';
+import { ConsoleIndexes1796100000000 } from './1796100000000-console-indexes';
+import { KeyDigestIndexes1796200000000 } from './1796200000000-key-digest-indexes';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   InvocationJournal1795980000000,
   DurableExecution1795990000000,
   SuspensionIndexes1796000000000,
+  ConsoleIndexes1796100000000,
+  KeyDigestIndexes1796200000000,
 ];
