@@ -180,7 +180,9 @@ describe('console endpoints (real Postgres and Kafka)', () => {
   /** A topic of one partition with `n` records, and a paused subscription on it. */
   const topicWithRecords = async (n: number) => {
     const topic = uniqueName('console-rec');
-    await kafkaAdmin.ensureTopics([{ topic, partitions: 1 }]);
+    // The records carry 2023 timestamps: without retention.ms=-1 the broker's retention check
+    // (every 5 minutes) deletes them as 24 hours old in the middle of a test.
+    await kafkaAdmin.ensureTopics([{ topic, partitions: 1, config: { 'retention.ms': '-1' } }]);
     await producer.send(
       topic,
       Array.from({ length: n }, (_, i) => ({
