@@ -85,8 +85,12 @@ build_debian() {
     die "no Debian $SUITE source in /etc/apt/sources.list*: set DEBIAN_MIRROR to a Debian mirror URL"
   updates="$(apt_source "$SUITE-updates" | head -n1)"
   security="$(apt_source "$SUITE-security" | head -n1)"
-  command -v debootstrap >/dev/null 2>&1 ||
-    die "debootstrap not found: install it (apt-get install debootstrap) and run this again"
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing Debian's debootstrap (first run only)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap \
+      >"$work/apt-debootstrap.log" 2>&1 ||
+      die "could not install debootstrap (log: $work/apt-debootstrap.log)"
+  fi
   local root="$work/rootfs"
   log "debootstrap $SUITE (minbase) from $mirror"
   debootstrap --variant=minbase "$SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {

@@ -240,6 +240,38 @@ describe('pipeline: records to handler invocations', () => {
     expect(log.maxConcurrent).toBeGreaterThanOrEqual(10);
   });
 
+  it('under a backlog, starts invocations with their insert rather than claiming them later', async () => {
+    // 1,200 records at once for two invokers of 256 slots each and a 300 ms handler: most arrive
+    // while every slot is busy. Ingestion waits for room, so each starts as it is inserted (one
+    // row version) instead of waiting in memory to be claimed (a second one).
+    const claims = async () => {
+      const total = { insert: 0, claim: 0 };
+      for (const app of ['invoker-0', 'invoker-1']) {
+        const text = await (await fetch(`${pipeline.app(app).url}/metrics`)).text();
+        for (const path of ['insert', 'claim'] as const) {
+          const m = new RegExp(
+            `^tributary_invoker_claims_total\\{path="${path}",result="claimed"\\} (\\d+)`,
+            'm',
+          ).exec(text);
+          total[path] += Number(m?.[1] ?? 0);
+        }
+      }
+      return total;
+    };
+    const { topic, sub } = await subscribe('service://Par/work', 4);
+    const before = await claims();
+    await producer.send(
+      topic,
+      Array.from({ length: 1_200 }, (_, i) => ({ key: null, value: String(i), partition: i % 4 })),
+    );
+    await completed(sub, 1_200);
+    const after = await claims();
+    const started = { insert: after.insert - before.insert, claim: after.claim - before.claim };
+    expect(started.insert + started.claim).toBeGreaterThanOrEqual(1_200);
+    // Without the wait for room about 700 would be claimed; a few may be when room comes late.
+    expect(started.claim).toBeLessThan(120);
+  });
+
   it('retries a flaky handler until it succeeds', async () => {
     const { topic, sub } = await subscribe('service://Flaky/work');
     await producer.send(topic, [{ key: null, value: '1' }]);

@@ -49,6 +49,17 @@ const SWEEP_MS = 2_000;
 const MAX_SCHEDULED = 10_000;
 
 /**
+ * Backpressure that saves a row version: under a backlog, a batch's commands are inserted in
+ * chunks as large as the free concurrency (at least MIN_ROOM, or what is left of the batch), so
+ * each starts with its insert instead of waiting in memory to be claimed (an UPDATE of its row).
+ * A chunk waits at most ROOM_WAIT_MS for room; then the rest of the batch is inserted to wait, so
+ * handlers that hold every slot for long never stop the bus from being read (control messages,
+ * the records of other keys).
+ */
+const ROOM_WAIT_MS = 1_000;
+const MIN_ROOM = 32;
+
+/**
  * Reads invocation commands from the bus, persists them (one multi-row insert per batch) and only
  * then lets the batch's offset be committed. The bus partitions it is assigned decide which
  * invocations it schedules: on assignment it loads their open invocations from Postgres.
@@ -289,6 +300,19 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     return ids.size === 0 ? undefined : { ids, keys };
   }
 
+  /** Until an invocation here finishes (concurrency may have come free), or `deadline`. */
+  private async finishOrDeadline(deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.scheduler.nextFinish(),
+        new Promise((r) => (timer = setTimeout(r, deadline - Date.now()))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
     // A batch of a newly assigned partition waits for that partition's open invocations to load.
     await this.syncing;
@@ -317,13 +341,34 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     const owned = this.owned.has(batch.partition);
-    const start = owned && !this.stopping ? this.directStart(commands) : undefined;
-    this.reserved += start?.ids.size ?? 0;
-    let open: OpenInvocation[];
-    try {
-      open = await this.insertTogether(commands, start);
-    } finally {
-      this.reserved -= start?.ids.size ?? 0;
+    const open: OpenInvocation[] = [];
+    let waitUntil = Date.now() + ROOM_WAIT_MS;
+    for (let at = 0; at < commands.length; ) {
+      // Under a backlog, only as many as can start now: they start with their insert. The room
+      // is read and reserved (directStart) with no await in between: batches handled at the
+      // same time do not count the same free slots.
+      const rest = commands.length - at;
+      const room = this.scheduler.free - this.reserved;
+      const enough = room >= Math.min(rest, MIN_ROOM);
+      if (owned && !enough && Date.now() < waitUntil && !this.stopping && ctx.isRunning()) {
+        await this.finishOrDeadline(waitUntil);
+        continue;
+      }
+      const chunk = commands.slice(at, at + (owned && enough ? room : rest));
+      at += chunk.length;
+      const start = owned && !this.stopping ? this.directStart(chunk) : undefined;
+      this.reserved += start?.ids.size ?? 0;
+      try {
+        open.push(...(await this.insertTogether(chunk, start)));
+      } finally {
+        this.reserved -= start?.ids.size ?? 0;
+      }
+      if (at < commands.length) {
+        this.scheduler.upsert(open.splice(0));
+        this.executor.pump();
+        await ctx.heartbeat();
+        waitUntil = Date.now() + ROOM_WAIT_MS;
+      }
     }
     // Calls made by handlers: rare next to records, inserted on their own.
     if (calls.length > 0) open.push(...(await this.store.insertCalls(calls)));

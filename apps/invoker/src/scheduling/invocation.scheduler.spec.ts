@@ -86,6 +86,21 @@ describe('InvocationScheduler', () => {
     expect(s.take().map((i) => i.id)).toEqual(['s3']);
   });
 
+  it('tells whoever waits for room when an invocation finishes', async () => {
+    const s = new InvocationScheduler(1, clock);
+    s.upsert([inv('w1', { exclusive: false, status: 'ready' })]);
+    expect(s.take()).toHaveLength(1);
+    expect(s.free).toBe(0);
+    let told = 0;
+    const waiting = [s.nextFinish(), s.nextFinish()].map((p) => p.then(() => told++));
+    await Promise.resolve();
+    expect(told).toBe(0);
+    s.finish('w1', { kind: 'done' });
+    await Promise.all(waiting);
+    expect(told).toBe(2);
+    expect(s.free).toBe(1);
+  });
+
   it('keeps a backing-off head blocking its key until it is due', () => {
     const s = new InvocationScheduler(10, clock);
     s.upsert([inv('b1'), inv('b2')]);

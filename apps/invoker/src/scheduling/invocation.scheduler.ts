@@ -31,6 +31,8 @@ export class InvocationScheduler {
   private readyHead = 0;
   private readonly delayed = new MinHeap<string>();
   private readonly inFlight = new Set<string>();
+  /** Resolved at the next `finish`: concurrency may have come free. */
+  private freed: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     private readonly concurrency: number,
@@ -102,6 +104,16 @@ export class InvocationScheduler {
     return Math.max(0, this.concurrency - this.inFlight.size);
   }
 
+  /** Resolves at the next `finish` (concurrency may have come free); one promise for all waiters. */
+  nextFinish(): Promise<void> {
+    if (!this.freed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.freed = { promise, resolve };
+    }
+    return this.freed.promise;
+  }
+
   /** The oldest open invocation of the key known here, if any: what `mayStart` needs. */
   keyHead(service: string, key: string): string | undefined {
     return this.keyQueues.get(keyOf(service, key))?.[0]?.id;
@@ -151,6 +163,10 @@ export class InvocationScheduler {
 
   finish(id: string, result: Finish): void {
     this.inFlight.delete(id);
+    if (this.freed) {
+      this.freed.resolve();
+      this.freed = null;
+    }
     const slot = this.slots.get(id);
     if (!slot) return;
     switch (result.kind) {
