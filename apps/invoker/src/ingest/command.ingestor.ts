@@ -343,7 +343,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     const owned = this.owned.has(batch.partition);
     const open: OpenInvocation[] = [];
     let waitUntil = Date.now() + ROOM_WAIT_MS;
-    for (let at = 0; at < commands.length; ) {
+    for (let at = 0; at < commands.length;) {
       // Under a backlog, only as many as can start now: they start with their insert. The room
       // is read and reserved (directStart) with no await in between: batches handled at the
       // same time do not count the same free slots.
