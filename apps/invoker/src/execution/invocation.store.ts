@@ -8,7 +8,6 @@ import {
   keyOf,
   mayRunSql,
   returnedRows,
-  pgArray,
 } from '@tributary/shared';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -279,28 +278,28 @@ export class InvocationStore {
          ON CONFLICT (id) DO NOTHING)
        SELECT * FROM ins`;
     const params = [
-      pgArray(cols.id),
-      pgArray(cols.service),
-      pgArray(cols.handler),
-      pgArray(cols.key),
-      pgArray(cols.serviceTy),
-      pgArray(cols.handlerTy),
-      pgArray(cols.exclusive),
-      pgArray(cols.failure),
-      pgArray(cols.inputOffset),
-      pgArray(cols.inputLength),
-      pgArray(cols.headers),
-      pgArray(cols.rawHeaders),
-      pgArray(cols.subscription),
-      pgArray(cols.topic),
-      pgArray(cols.partition),
-      pgArray(cols.offset),
-      pgArray(cols.timestamp),
+      cols.id,
+      cols.service,
+      cols.handler,
+      cols.key,
+      cols.serviceTy,
+      cols.handlerTy,
+      cols.exclusive,
+      cols.failure,
+      cols.inputOffset,
+      cols.inputLength,
+      cols.headers,
+      cols.rawHeaders,
+      cols.subscription,
+      cols.topic,
+      cols.partition,
+      cols.offset,
+      cols.timestamp,
       cols.kafkaKey,
-      pgArray(cols.retryPolicy),
-      pgArray(cols.busPartition),
-      pgArray(cols.deadLetter),
-      pgArray(cols.start),
+      cols.retryPolicy,
+      cols.busPartition,
+      cols.deadLetter,
+      cols.start,
       Buffer.concat(inputs, inputBytes),
       start?.owner ?? null,
       start?.leaseMs ?? 0,
@@ -742,7 +741,7 @@ export class InvocationStore {
            FROM object_state s
            JOIN unnest($1::text[], $2::text[]) AS u(service, key)
              ON s.service_name = u.service AND s.object_key = u.key`,
-        [pgArray(pairs.map((p) => p[0])), pgArray(pairs.map((p) => p[1]))],
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
       );
     for (const r of rows) {
       const k = keyOf(r.service_name, r.object_key);
@@ -757,8 +756,8 @@ export class InvocationStore {
     if (ids.length === 0) return;
     await this.db.query(
       `UPDATE invocations SET lease_expires_at = now() + $3 * interval '1 millisecond'
-        WHERE id = ANY($2::text[]) AND lease_owner = $1 AND status = 'running'`,
-      [owner, pgArray(ids), leaseMs],
+        WHERE id = ANY($2) AND lease_owner = $1 AND status = 'running'`,
+      [owner, ids, leaseMs],
     );
   }
 
@@ -786,32 +785,26 @@ export class InvocationStore {
                 completed_at = CASE WHEN v.status = 'completed' THEN now() END,
                 workflow_run_of = v.run_of,
                 lease_owner = NULL, lease_expires_at = NULL, modified_at = now()
-           FROM (SELECT u.*, CASE WHEN u.output_length >= 0
-                          THEN substring($13::bytea FROM u.output_offset FOR u.output_length) END
-                          AS output
-                   FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[],
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bytea[], $6::text[],
                        $7::text[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
-                       $12::text[], $14::int[])
-                     AS u(id, epoch, status, result, output_length, ct, failure, last_failure,
-                          last_failure_code, retry_count, next_retry_at, run_of, output_offset)) v
+                       $12::text[])
+             AS v(id, epoch, status, result, output, ct, failure, last_failure, last_failure_code,
+                  retry_count, next_retry_at, run_of)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
           RETURNING i.id, i.running_at`,
           [
-            pgArray(results.map((r) => r.id)),
-            pgArray(results.map((r) => r.epoch)),
-            pgArray(results.map((r) => r.status)),
-            pgArray(results.map((r) => r.completionResult)),
-            pgArray(results.map((r) => (r.output === null ? -1 : r.output.length))),
-            pgArray(results.map((r) => r.outputContentType)),
-            pgArray(results.map((r) => r.completionFailure)),
-            pgArray(results.map((r) => r.lastFailure)),
-            pgArray(results.map((r) => r.lastFailureCode)),
-            pgArray(results.map((r) => r.retryCount)),
-            pgArray(results.map((r) => r.nextRetryAt?.toISOString() ?? null)),
-            pgArray(results.map((r) => r.workflowRunOf ?? null)),
-            // The outputs travel as one bytea, cut by (offset, length), as the inputs do.
-            Buffer.concat(results.flatMap((r) => (r.output === null ? [] : [r.output]))),
-            pgArray(outputOffsets(results)),
+            results.map((r) => r.id),
+            results.map((r) => r.epoch),
+            results.map((r) => r.status),
+            results.map((r) => r.completionResult),
+            results.map((r) => r.output),
+            results.map((r) => r.outputContentType),
+            results.map((r) => r.completionFailure),
+            results.map((r) => r.lastFailure),
+            results.map((r) => r.lastFailureCode),
+            results.map((r) => r.retryCount),
+            results.map((r) => r.nextRetryAt),
+            results.map((r) => r.workflowRunOf ?? null),
           ],
         ),
       );
@@ -899,16 +892,6 @@ export interface SuccessorClaims {
   keys: [string, string][];
 }
 
-/** Where each result's output starts (1-based) in the outputs sent as one bytea. */
-function outputOffsets(results: AttemptResult[]): number[] {
-  let at = 1;
-  return results.map((r) => {
-    const offset = at;
-    at += r.output?.length ?? 0;
-    return offset;
-  });
-}
-
 /** Per-key advisory locks, in one order everywhere, held until the transaction ends. */
 async function lockKeys(tx: EntityManager, keys: [string, string][]): Promise<void> {
   if (keys.length === 0) return;
@@ -917,7 +900,7 @@ async function lockKeys(tx: EntityManager, keys: [string, string][]): Promise<vo
        SELECT DISTINCT hashtextextended(s || '/' || k, 0) AS k
          FROM unnest($1::text[], $2::text[]) AS u(s, k)) locks
      ORDER BY k`,
-    [pgArray(keys.map((k) => k[0])), pgArray(keys.map((k) => k[1]))],
+    [keys.map((k) => k[0]), keys.map((k) => k[1])],
   );
 }
 
@@ -966,7 +949,7 @@ async function claimIn(
                  i.caller_id, i.caller_completion_id, i.journal_retry_base)
      SELECT c.*, p.input, p.headers, p.raw_headers
        FROM c LEFT JOIN invocation_payloads p ON p.id = c.id`,
-    [pgArray(ids), owner, leaseMs],
+    [ids, owner, leaseMs],
   );
   return rows.map((r) => ({
     id: r.id as string,

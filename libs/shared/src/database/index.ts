@@ -4,4 +4,3 @@ export * from './migrate';
 export * from './database.module';
 export * from './query-result';
 export * from './inbox';
-export * from './pg-array';
