@@ -247,6 +247,48 @@ describe('InvocationStore (real Postgres)', () => {
     ]);
   });
 
+  it('records a batch of ends: each its own output (bytes, empty or none), failure text and retry time', async () => {
+    const ids = await insert(
+      ...Array.from({ length: 4 }, () => command(`batch-${n}`, 'SERVICE', null)),
+    );
+    const claimed = await store.claim(ids, 'invoker-a', 60_000, []);
+    const outputs = [Buffer.from([0, 1, 2, 255]), null, Buffer.alloc(0), Buffer.from('"ok"\n')];
+    const failure = 'line one\nline "two" \\ end';
+    const retryAt = new Date('2030-01-02T03:04:05.678Z');
+    const results: AttemptResult[] = claimed.map((c, i) => ({
+      id: c.id,
+      epoch: c.epoch,
+      status: i === 1 ? 'backing-off' : 'completed',
+      completionResult: i === 1 ? null : 'success',
+      output: outputs[i],
+      outputContentType: outputs[i] === null ? null : 'application/octet-stream',
+      completionFailure: null,
+      lastFailure: i === 1 ? failure : null,
+      lastFailureCode: i === 1 ? 500 : null,
+      retryCount: i === 1 ? 1 : 0,
+      nextRetryAt: i === 1 ? retryAt : null,
+      state: null,
+    }));
+    const finished = await store.finish(results);
+    expect([...finished.applied].sort()).toEqual([...ids].sort());
+    const rows: {
+      id: string;
+      output: Buffer | null;
+      last_failure: string | null;
+      next_retry_at: Date | null;
+    }[] = await ds.query(
+      `SELECT id, output, last_failure, next_retry_at FROM invocations WHERE id = ANY($1)`,
+      [ids],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    claimed.forEach((c, i) => {
+      const row = byId.get(c.id)!;
+      expect(row.output).toEqual(outputs[i]);
+      expect(row.last_failure).toBe(i === 1 ? failure : null);
+      expect(row.next_retry_at?.toISOString() ?? null).toBe(i === 1 ? retryAt.toISOString() : null);
+    });
+  });
+
   describe('a bus command delivered twice', () => {
     it('makes one row, keeps its sequence, and comes back open only while it is open', async () => {
       const a = command('dup');
