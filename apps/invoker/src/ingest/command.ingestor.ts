@@ -39,6 +39,12 @@ import { failedCommand, storableCommand } from './storable-command';
 /** Commands of one batch to start with their insert; the batches of a fetch are inserted together. */
 type StartRequest = Pick<DirectStart, 'ids' | 'keys'>;
 
+/** The next commands of a batch to insert (up to `end`), and those of them to start. */
+interface Chunk {
+  end: number;
+  start?: StartRequest;
+}
+
 /** How often suspended invocations that became due unannounced are looked for. */
 const SWEEP_MS = 2_000;
 
@@ -49,10 +55,11 @@ const SWEEP_MS = 2_000;
 const MAX_SCHEDULED = 10_000;
 
 /**
- * Backpressure that saves a row version: under a backlog, a batch's commands are inserted in
- * chunks as large as the free concurrency (at least MIN_ROOM, or what is left of the batch), so
- * each starts with its insert instead of waiting in memory to be claimed (an UPDATE of its row).
- * A chunk waits at most ROOM_WAIT_MS for room; then the rest of the batch is inserted to wait, so
+ * Backpressure that saves a row version: under a backlog, a batch goes in in chunks that end
+ * before the first command that could start but finds no free concurrency, so that each command
+ * that can start starts with its insert instead of waiting in memory to be claimed (an UPDATE of
+ * its row). A chunk shorter than MIN_ROOM commands (or the rest of the batch) waits for
+ * invocations here to finish, at most ROOM_WAIT_MS; then the rest of the batch goes in, so
  * handlers that hold every slot for long never stop the bus from being read (control messages,
  * the records of other keys).
  */
@@ -268,21 +275,24 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * The commands that can start as they are inserted, without waiting for a claim: as many as the
-   * free concurrency allows, and those the ordering rule lets start: of an exclusive key only the
-   * first, and only if no invocation of that key is open here (the insert checks Postgres as
-   * well, under the key's lock).
+   * The next chunk of `commands` from `from` to insert, and those of it that start as they are
+   * inserted, without waiting for a claim: the ones the ordering rule lets start (of an exclusive
+   * key only the first, and only if no invocation of that key is open here; the insert checks
+   * Postgres as well, under the key's lock), as many as the free concurrency allows. The chunk
+   * ends before the first command that could start but finds no room: inserted now it would wait
+   * in memory to be claimed (an UPDATE of its row). Commands that cannot start anyway (the next
+   * ones of a busy key) do not end it.
    */
-  private directStart(commands: ArrivedCommand[]): StartRequest | undefined {
+  private planChunk(commands: ArrivedCommand[], from: number): Chunk {
     // Batches of several partitions are inserted at once: count what the others are starting.
     let free = this.scheduler.free - this.reserved;
-    if (free <= 0) return undefined;
     const ids = new Set<string>();
     const keys: [string, string][] = [];
-    /** The head of each key as it will be once this batch is inserted. */
+    /** The head of each key as it will be once this chunk is inserted. */
     const heads = new Map<string, string | undefined>();
-    for (const { command: c } of commands) {
-      if (free <= 0) break;
+    let end = from;
+    for (; end < commands.length; end++) {
+      const c = commands[end].command;
       if (c.failure !== null) continue;
       const { service, key, serviceTy, handlerTy } = c.target;
       const exclusive = isExclusive(serviceTy, handlerTy);
@@ -293,11 +303,12 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
         if (!heads.has(k)) heads.set(k, head ?? c.id);
       }
       if (!mayStart({ id: c.id, exclusive, status: 'pending', dueAt: 0 }, head, 0)) continue;
+      if (free <= 0) break;
       if (exclusive) keys.push([service, key]);
       ids.add(c.id);
       free--;
     }
-    return ids.size === 0 ? undefined : { ids, keys };
+    return { end, start: ids.size === 0 ? undefined : { ids, keys } };
   }
 
   /** Until an invocation here finishes (concurrency may have come free), or `deadline`. */
@@ -344,19 +355,24 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     const open: OpenInvocation[] = [];
     let waitUntil = Date.now() + ROOM_WAIT_MS;
     for (let at = 0; at < commands.length;) {
-      // Under a backlog, only as many as can start now: they start with their insert. The room
-      // is read and reserved (directStart) with no await in between: batches handled at the
-      // same time do not count the same free slots.
-      const rest = commands.length - at;
-      const room = this.scheduler.free - this.reserved;
-      const enough = room >= Math.min(rest, MIN_ROOM);
-      if (owned && !enough && Date.now() < waitUntil && !this.stopping && ctx.isRunning()) {
-        await this.finishOrDeadline(waitUntil);
-        continue;
+      // The chunk is planned and its starts reserved with no await in between: batches handled
+      // at the same time do not count the same free slots.
+      const plan: Chunk =
+        owned && !this.stopping ? this.planChunk(commands, at) : { end: commands.length };
+      const { start } = plan;
+      let { end } = plan;
+      if (end < commands.length) {
+        // Something could start but finds no room: wait for room (for a chunk of at least
+        // MIN_ROOM), at most ROOM_WAIT_MS; then the rest goes in, to be claimed later.
+        const short = end - at < Math.min(commands.length - at, MIN_ROOM);
+        if (short && Date.now() < waitUntil && ctx.isRunning()) {
+          await this.finishOrDeadline(waitUntil);
+          continue;
+        }
+        if (short) end = commands.length;
       }
-      const chunk = commands.slice(at, at + (owned && enough ? room : rest));
-      at += chunk.length;
-      const start = owned && !this.stopping ? this.directStart(chunk) : undefined;
+      const chunk = commands.slice(at, end);
+      at = end;
       this.reserved += start?.ids.size ?? 0;
       try {
         open.push(...(await this.insertTogether(chunk, start)));
