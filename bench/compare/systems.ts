@@ -404,12 +404,21 @@ export class TributarySystem extends Spawned implements System {
   }
 
   async details(): Promise<Record<string, unknown>> {
-    const table: Record<string, string>[] = await this.ds!.query(
-      `SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
-        WHERE schemaname = $1 AND relname = 'invocations'`,
-      [this.schema!.name],
-    );
     const invocations = await this.completedInPostgres();
+    const rows = invocations.success + invocations.failure + invocations.open;
+    // A backend publishes its table counts when it goes idle, up to 10 s later (Postgres 15):
+    // wait until every row's insert is counted, or 12 s, so a short run's counts are whole.
+    const deadline = Date.now() + 12_000;
+    let table: Record<string, string>[];
+    for (;;) {
+      table = await this.ds!.query(
+        `SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
+          WHERE schemaname = $1 AND relname = 'invocations'`,
+        [this.schema!.name],
+      );
+      if (Number(table[0]?.n_tup_ins ?? 0) >= rows || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const retried: { n: number }[] = await this.ds!.query(
       `SELECT count(*)::int AS n FROM invocations WHERE retry_count > 0`,
     );
