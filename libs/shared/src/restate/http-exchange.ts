@@ -324,16 +324,17 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
 
   const attach = (s: http2.ClientHttp2Stream) => {
     stream = s;
+    /** What each chunk's consumer sees: made once per response, not once per chunk. */
+    let head: ResponseHead | undefined;
     s.on('response', (headers) => {
       status = Number(headers[':status']);
       responseHeaders = headers;
+      head = undefined;
     });
     s.on('data', (chunk: Buffer) => {
       if (settled) return;
-      const err = sink.add(chunk, 'http2', {
-        status: status ?? 0,
-        headers: flattenHeaders(responseHeaders),
-      });
+      head ??= { status: status ?? 0, headers: flattenHeaders(responseHeaders) };
+      const err = sink.add(chunk, 'http2', head);
       if (err) finish(err);
     });
     s.on('end', () => {
@@ -354,7 +355,9 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
         ),
       ),
     );
-    s.on('close', () =>
+    // 'close' follows every stream's end: an error (and its stack trace) only when it is news.
+    s.on('close', () => {
+      if (settled) return;
       finish(
         new ExchangeError(
           `HTTP/2 stream closed (code ${s.rstCode}) before the response ended`,
@@ -362,8 +365,8 @@ function openH2Duplex(req: ExchangeRequest, options: ExchangeOptions): DuplexExc
           'http2',
           status,
         ),
-      ),
-    );
+      );
+    });
     for (const bytes of queued.splice(0)) s.write(bytes);
     if (queuedEnd) s.end(queuedEnd.bytes);
     attached.resolve();
