@@ -71,6 +71,7 @@ export async function seedInvocations(
     [stateKeys],
   );
   await ds.query(`ANALYZE invocations`);
+  await ds.query(`ANALYZE invocation_listing`);
   await ds.query(`ANALYZE object_state`);
   return {
     rows,

@@ -5,6 +5,7 @@ import {
   InvocationAttemptEntity,
   InvocationEntity,
   InvocationJournalEntity,
+  InvocationListingEntity,
   InvocationPayloadEntity,
   InvocationStatus,
   returnedRows,
@@ -87,8 +88,8 @@ const CONTROL_COLUMNS: (keyof InvocationControlRow)[] = [
 
 /** created_at to the microsecond, as the cursor carries it. */
 /**
- * The key filter: the digest first, which the key's index holds (IDX_invocations_key_created is
- * on md5(target_key): a key of any length fits it), then the key itself.
+ * The key filter on `invocations` alone: the digest first, then the key itself (the list query
+ * compares the listing's `key_digest` instead).
  */
 export const KEY_FILTER = 'md5(inv.target_key) = md5(:key) AND inv.targetKey = :key';
 
@@ -129,9 +130,10 @@ export class InvocationRepository {
   }
 
   /**
-   * The query of one page (one row more than `limit`, to tell whether more remain). Each filter
-   * has an index in this order (created_at, id descending) for a page to read a page of entries;
-   * console-plans.int-spec.ts checks the plans.
+   * The query of one page (one row more than `limit`, to tell whether more remain). It reads
+   * `invocation_listing` (l) newest first, where each filter on the subscription, service, key or
+   * creation time has an index in this order (created_at, id descending), and joins each entry to
+   * its invocation for the rest; console-plans.int-spec.ts checks the plans.
    */
   listQuery(
     filter: InvocationFilter,
@@ -140,30 +142,33 @@ export class InvocationRepository {
   ): SelectQueryBuilder<InvocationEntity> {
     const qb = this.invocations
       .createQueryBuilder('inv')
+      .innerJoin(InvocationListingEntity, 'l', 'l.id = inv.id')
       .select(VIEW_COLUMNS.map((c) => `inv.${c}`))
       .addSelect(EXACT_CREATED_AT, 'exact_created_at')
-      .orderBy('inv.createdAt', 'DESC')
-      .addOrderBy('inv.id', 'DESC')
+      .orderBy('l.createdAt', 'DESC')
+      .addOrderBy('l.id', 'DESC')
       .limit(limit + 1);
     if (filter.statuses) qb.andWhere('inv.status IN (:...statuses)', { statuses: filter.statuses });
     if (filter.service !== undefined) {
-      qb.andWhere('inv.targetService = :service', { service: filter.service });
+      qb.andWhere('l.targetService = :service', { service: filter.service });
     }
     if (filter.handler !== undefined) {
       qb.andWhere('inv.targetHandler = :handler', { handler: filter.handler });
     }
-    if (filter.key !== undefined) qb.andWhere(KEY_FILTER, { key: filter.key });
+    if (filter.key !== undefined) {
+      qb.andWhere('l.keyDigest = md5(:key) AND inv.targetKey = :key', { key: filter.key });
+    }
     if (filter.subscriptionId !== undefined) {
-      qb.andWhere('inv.subscriptionId = :sub', { sub: filter.subscriptionId });
+      qb.andWhere('l.subscriptionId = :sub', { sub: filter.subscriptionId });
     }
     if (filter.createdAfter !== undefined) {
-      qb.andWhere('inv.createdAt > CAST(:after AS timestamptz)', { after: filter.createdAfter });
+      qb.andWhere('l.createdAt > CAST(:after AS timestamptz)', { after: filter.createdAfter });
     }
     if (filter.createdBefore !== undefined) {
-      qb.andWhere('inv.createdAt < CAST(:before AS timestamptz)', { before: filter.createdBefore });
+      qb.andWhere('l.createdAt < CAST(:before AS timestamptz)', { before: filter.createdBefore });
     }
     if (cursor) {
-      qb.andWhere('(inv.createdAt, inv.id) < (CAST(:cursorAt AS timestamptz), :cursorId)', {
+      qb.andWhere('(l.createdAt, l.id) < (CAST(:cursorAt AS timestamptz), :cursorId)', {
         cursorAt: cursor.createdAt,
         cursorId: cursor.id,
       });

@@ -7,6 +7,7 @@ import {
 import { HandlerEntity } from './handler.entity';
 import { InvocationAttemptEntity } from './invocation-attempt.entity';
 import { InvocationJournalEntity } from './invocation-journal.entity';
+import { InvocationListingEntity } from './invocation-listing.entity';
 import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
 import { KafkaClusterEntity } from './kafka-cluster.entity';
 import { ObjectStateEntity } from './object-state.entity';
@@ -18,6 +19,7 @@ export * from './durable-execution.entity';
 export * from './handler.entity';
 export * from './invocation-attempt.entity';
 export * from './invocation-journal.entity';
+export * from './invocation-listing.entity';
 export * from './invocation.entity';
 export * from './kafka-cluster.entity';
 export * from './object-state.entity';
@@ -34,6 +36,7 @@ export const ENTITIES = [
   InvocationPayloadEntity,
   InvocationJournalEntity,
   InvocationAttemptEntity,
+  InvocationListingEntity,
   ObjectStateEntity,
   InvocationInboxEntity,
   WorkflowPromiseEntity,

@@ -30,18 +30,8 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
 @Index('IDX_invocations_key_queue', ['targetService', 'targetKey', 'seq'], {
   where: `"exclusive" AND "status" <> 'completed'`,
 })
-// The admin API lists newest first, filtered (the console's invocation list): by creation time,
-// and per subscription, service and key in that order, so a filtered page reads a page of index
-// entries, not the table. Each index costs on every claim and finish (status changes, so they are
-// not HOT updates): these are the ones the console's queries need (docs/console.md, "At a
-// million invocations"), no more.
-@Index('IDX_invocations_created', ['createdAt', 'id'])
-@Index('IDX_invocations_subscription_created', ['subscriptionId', 'createdAt', 'id'])
-@Index('IDX_invocations_service_created', ['targetService', 'createdAt', 'id'])
-// The two indexes on completed invocations' keys hold md5(target_key), not the key (a record key
-// of any length must fit in a failed invocation; a btree entry fits 2,704 bytes): TypeORM cannot
-// declare an expression, so migration 1796200000000 defines them and queries compare the digest.
-@Index('IDX_invocations_key_created', { synchronize: false })
+// The admin API's list indexes (by creation time, and per subscription, service and key) are on
+// `invocation_listing`, entered once per invocation rather than once per row version.
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
 @Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
   where: `"status" <> 'completed'`,
@@ -53,7 +43,8 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
   where: `"status" = 'suspended'`,
 })
 // For a workflow's run once per id: the completed runs of a workflow id.
-// (target_service, md5(target_key), seq): see IDX_invocations_key_created.
+// (target_service, md5(target_key), seq): TypeORM cannot declare an expression, so migration
+// 1796200000000 defines it; queries compare the digest, then the key.
 @Index('IDX_invocations_workflow_runs', { synchronize: false })
 // A subscription's dead letters, newest first (the console's dead-letter page).
 @Index('IDX_invocations_dead_letter_list', ['subscriptionId', 'completedAt', 'id'], {

@@ -7,6 +7,7 @@ import { DurableExecution1795990000000 } from './1795990000000-durable-execution
 import { SuspensionIndexes1796000000000 } from './1796000000000-suspension-indexes';
 import { ConsoleIndexes1796100000000 } from './1796100000000-console-indexes';
 import { KeyDigestIndexes1796200000000 } from './1796200000000-key-digest-indexes';
+import { InvocationListing1796300000000 } from './1796300000000-invocation-listing';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SuspensionIndexes1796000000000,
   ConsoleIndexes1796100000000,
   KeyDigestIndexes1796200000000,
+  InvocationListing1796300000000,
 ];
