@@ -107,7 +107,11 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
       [{ statuses: ['completed'] }, ['IDX_invocation_listing_created']],
       [
         { statuses: ['paused'] },
-        ['IDX_invocations_paused', 'IDX_invocations_open_by_partition', 'IDX_invocation_listing_created'],
+        [
+          'IDX_invocations_paused',
+          'IDX_invocations_open_by_partition',
+          'IDX_invocation_listing_created',
+        ],
       ],
       // Open ones are rare: from the newest back, or the open rows sorted; either reads an index.
       [
