@@ -19,6 +19,7 @@ function end(over: Partial<Attempt> & { exclusive?: boolean; deadLetterTopic?: s
   return attemptEnd({
     invocation: {
       id: 'inv_1',
+      busPartition: 0,
       epoch: 4,
       exclusive,
       service: 'Counter',
@@ -43,6 +44,7 @@ describe('attemptEnd: outcome to status', () => {
     expect(e.finish).toEqual({ kind: 'done' });
     expect(e.result).toMatchObject({
       id: 'inv_1',
+      busPartition: 0,
       epoch: 4,
       status: 'completed',
       completionResult: 'success',

@@ -19,7 +19,14 @@ export interface AttemptEnd {
 export interface Attempt {
   invocation: Pick<
     ClaimedInvocation,
-    'id' | 'epoch' | 'exclusive' | 'service' | 'key' | 'retryCount' | 'deadLetterTopic'
+    | 'id'
+    | 'busPartition'
+    | 'epoch'
+    | 'exclusive'
+    | 'service'
+    | 'key'
+    | 'retryCount'
+    | 'deadLetterTopic'
   >;
   /** 1-based: the attempt that just ended. */
   attempt: number;
@@ -51,6 +58,7 @@ export function attemptEnd({
 }: Attempt): AttemptEnd {
   const base: AttemptResult = {
     id: c.id,
+    busPartition: c.busPartition,
     epoch: c.epoch,
     status: 'completed',
     completionResult: null,

@@ -4,6 +4,7 @@ import type { ClaimedInvocation } from './invocation.store';
 
 const invocation: ClaimedInvocation = {
   id: 'inv_1',
+  busPartition: 0,
   epoch: 1,
   service: 'S',
   handler: 'h',

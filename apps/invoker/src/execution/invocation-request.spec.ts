@@ -3,6 +3,7 @@ import type { ClaimedInvocation } from './invocation.store';
 
 const claimed: ClaimedInvocation = {
   id: 'inv_1',
+  busPartition: 0,
   epoch: 1,
   service: 'Counter',
   handler: 'add',

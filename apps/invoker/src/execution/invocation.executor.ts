@@ -89,13 +89,22 @@ export class InvocationExecutor implements OnApplicationShutdown {
     this.owner = config.invoker.id ?? `${hostname()}-${process.pid}`;
     this.identity = loadRequestIdentity(config.invoker.requestIdentityPrivateKeyPemFile);
     const ttl = config.invoker.leaseTtlMs;
-    this.leases = new LeaseKeeper(ttl, (ids) => this.store.renewLeases(this.owner, ids, ttl), {
-      expiring: (id) =>
-        this.logger.warn(
-          new LogLine('lease not renewed in time: aborting its request', invocationFields(id)),
+    this.leases = new LeaseKeeper(
+      ttl,
+      (ids) =>
+        this.store.renewLeases(
+          this.owner,
+          ids.map((id) => ({ id, busPartition: this.leases.get(id)?.busPartition ?? 0 })),
+          ttl,
         ),
-      renewFailed: (err) => this.logger.warn(`lease renewal failed: ${String(err)}`),
-    });
+      {
+        expiring: (id) =>
+          this.logger.warn(
+            new LogLine('lease not renewed in time: aborting its request', invocationFields(id)),
+          ),
+        renewFailed: (err) => this.logger.warn(`lease renewal failed: ${String(err)}`),
+      },
+    );
     this.leases.start();
   }
 
@@ -114,14 +123,18 @@ export class InvocationExecutor implements OnApplicationShutdown {
   }
 
   /** A control message for an invocation of a partition this invoker owns. */
-  async control(id: string, action: 'kill' | 'cancel' | 'pause' | 'wake'): Promise<void> {
+  async control(
+    id: string,
+    busPartition: number,
+    action: 'kill' | 'cancel' | 'pause' | 'wake',
+  ): Promise<void> {
     const run = this.leases.get(id);
     if (run && action !== 'wake') {
       this.leases.abort(run, action);
       return;
     }
     if (this.scheduler.isInFlight(id)) return; // being claimed: the claim re-reads the row
-    const open = await this.store.open([id]);
+    const open = await this.store.open([{ id, busPartition }]);
     if (open.length === 0) this.scheduler.forget(id);
     else this.scheduler.upsert(open);
     this.pump();
@@ -174,7 +187,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
   private async promote(invs: OpenInvocation[]): Promise<void> {
     let promoted: OpenInvocation[];
     try {
-      promoted = await this.store.promoteScheduled(invs.map((i) => i.id));
+      promoted = await this.store.promoteScheduled(invs);
     } catch (err) {
       this.logger.warn(`promoting ${invs.length} delayed sends failed: ${String(err)}`);
       for (const inv of invs) {
@@ -192,7 +205,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
       // Forgotten and added again: an exclusive one now has its place at the end of its key.
       this.scheduler.finish(inv.id, { kind: 'done' });
       if (!byId.has(inv.id)) {
-        this.scheduler.upsert(await this.store.open([inv.id]).catch(() => []));
+        this.scheduler.upsert(await this.store.open([inv]).catch(() => []));
       }
     }
     this.scheduler.upsert(promoted);
@@ -223,14 +236,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
   }
 
   private async claimAndRun(batch: OpenInvocation[]): Promise<void> {
-    const keys = batch.filter((i) => i.exclusive).map((i): [string, string] => [i.service, i.key]);
     const claimedAt = Date.now();
-    const claimed = await this.store.claim(
-      batch.map((i) => i.id),
-      this.owner,
-      this.config.invoker.leaseTtlMs,
-      keys,
-    );
+    const claimed = await this.store.claim(batch, this.owner, this.config.invoker.leaseTtlMs);
     const byId = new Map(claimed.map((c) => [c.id, c]));
     const refused = batch.filter((i) => !byId.has(i.id));
     this.metrics.claims.inc({ path: 'claim', result: 'claimed' }, claimed.length);
@@ -247,7 +254,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     const keyed = claimed.filter((c) => c.serviceTy !== 'SERVICE');
     let state: Map<string, Map<string, Buffer>>;
     try {
-      state = await this.store.loadState(keyed.map((c) => [c.service, c.key]));
+      state = await this.store.loadState(keyed);
     } catch (err) {
       // Not run: they stay claimed until the lease runs out, then are claimed again.
       this.logger.warn(`loading state for ${claimed.length} invocations failed: ${String(err)}`);
@@ -264,8 +271,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
 
   /** Claims refused: completed elsewhere, not yet due, or its key busy. Re-read and re-queue. */
   private async refused(invs: OpenInvocation[]): Promise<void> {
-    const open = new Map((await this.store.open(invs.map((i) => i.id))).map((o) => [o.id, o]));
-    const keysToReload = new Map<string, [string, string]>();
+    const open = new Map((await this.store.open(invs)).map((o) => [o.id, o]));
+    const keysToReload = new Map<string, OpenInvocation>();
     for (const inv of invs) {
       const now = open.get(inv.id);
       if (!now) {
@@ -278,11 +285,11 @@ export class InvocationExecutor implements OnApplicationShutdown {
       }
       const dueAt = Math.max(now.dueAt, Date.now() + CLAIM_RETRY_MS);
       this.scheduler.finish(inv.id, { kind: 'again', status: now.status, dueAt });
-      if (inv.exclusive) keysToReload.set(keyOf(inv.service, inv.key), [inv.service, inv.key]);
+      if (inv.exclusive) keysToReload.set(keyOf(inv.service, inv.key), inv);
     }
     // An older invocation of the key may be missing here: load the key's queue from Postgres.
-    for (const [service, key] of keysToReload.values()) {
-      this.scheduler.upsert(await this.store.openForKey(service, key));
+    for (const inv of keysToReload.values()) {
+      this.scheduler.upsert(await this.store.openForKey(inv));
     }
   }
 
@@ -296,7 +303,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
     state: Map<string, Buffer> | undefined,
     claimedAt: number,
   ): Promise<void> {
-    const run = this.leases.add(c.id, claimedAt);
+    const run = this.leases.add(c.id, claimedAt, c.busPartition);
     this.metrics.inFlight.inc();
     const attempt = c.retryCount + 1;
     const started = process.hrtime.bigint();
@@ -318,9 +325,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
         journaled = target.restate !== undefined;
         const badInput = checkJsonInput(target.inputContentType, c.input);
         const earlierRun =
-          c.handlerTy === 'WORKFLOW' && !badInput
-            ? await this.store.workflowRun(c.service, c.key, c.handler, c.id)
-            : undefined;
+          c.handlerTy === 'WORKFLOW' && !badInput ? await this.store.workflowRun(c) : undefined;
         if (earlierRun) runOf = earlierRun.id;
         outcome = badInput
           ? failure(true, 400, badInput)
@@ -342,8 +347,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   // policy counts the failures of that run only.
                   retryCount: c.retryCount - c.journalRetryBase,
                   // Epoch 1 is the first claim ever: no attempt before it can have stored a journal.
-                  journal: c.epoch > 1 ? await this.store.journal(c.id) : [],
-                  inbox: c.epoch > 1 ? await this.store.inbox(c.id) : [],
+                  journal: c.epoch > 1 ? await this.store.journal(c) : [],
+                  inbox: c.epoch > 1 ? await this.store.inbox(c) : [],
                   runtime: this.runtimes.for(c),
                   identity: this.identity,
                   timeoutMs: this.config.invoker.requestTimeoutMs,

@@ -4,11 +4,12 @@ import {
   InvocationCommand,
   isExclusive,
   mayRunSql,
+  Shards,
   type HandlerType,
   type ServiceType,
 } from '@tributary/shared';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
-import { AttemptResult, InvocationStore } from './invocation.store';
+import { AttemptResult, ClaimedInvocation, InvocationStore } from './invocation.store';
 
 /** Direct tests of the invoker's SQL against a real Postgres: the ordering rule, fence, dedup. */
 describe('InvocationStore (real Postgres)', () => {
@@ -20,7 +21,7 @@ describe('InvocationStore (real Postgres)', () => {
   beforeAll(async () => {
     schema = await createTestSchema('store');
     ds = await schema.migrated();
-    store = new InvocationStore(ds);
+    store = new InvocationStore(new Shards([ds]));
   });
 
   afterAll(async () => {
@@ -49,6 +50,31 @@ describe('InvocationStore (real Postgres)', () => {
   async function insert(...commands: InvocationCommand[]): Promise<string[]> {
     await store.insert(commands.map((c) => ({ command: c, busPartition: 0 })));
     return commands.map((c) => c.id);
+  }
+
+  /** Claims by id (bus partition 0); a key given is locked as an exclusive one's. */
+  function claim(
+    ids: string[],
+    owner: string,
+    leaseMs: number,
+    keys: [string, string][],
+  ): Promise<ClaimedInvocation[]> {
+    const [key] = keys;
+    return store.claim(
+      ids.map((id) => ({
+        id,
+        busPartition: 0,
+        seq: 0n,
+        exclusive: key !== undefined,
+        service: key?.[0] ?? 'Obj',
+        handler: 'h',
+        key: key?.[1] ?? '',
+        status: 'ready',
+        dueAt: 0,
+      })),
+      owner,
+      leaseMs,
+    );
   }
 
   async function setRow(id: string, status: string, leaseMs?: number): Promise<void> {
@@ -153,6 +179,7 @@ describe('InvocationStore (real Postgres)', () => {
   describe('the epoch fence', () => {
     const ended = (id: string, epoch: number): AttemptResult => ({
       id,
+      busPartition: 0,
       epoch,
       status: 'completed',
       completionResult: 'success',
@@ -172,14 +199,14 @@ describe('InvocationStore (real Postgres)', () => {
 
     it('a finish with a stale epoch changes nothing, state included', async () => {
       const [id] = await insert(command('fenced'));
-      const [first] = await store.claim([id], 'invoker-a', 1, [['Obj', 'fenced']]);
+      const [first] = await claim([id], 'invoker-a', 1, [['Obj', 'fenced']]);
       expect(first.epoch).toBe(1);
       // The lease runs out; another invoker claims it again.
       await ds.query(
         `UPDATE invocations SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
         [id],
       );
-      const [second] = await store.claim([id], 'invoker-b', 60_000, [['Obj', 'fenced']]);
+      const [second] = await claim([id], 'invoker-b', 60_000, [['Obj', 'fenced']]);
       expect(second.epoch).toBe(2);
 
       const stale = await store.finish([ended(id, 1)]);
@@ -198,6 +225,28 @@ describe('InvocationStore (real Postgres)', () => {
     });
   });
 
+  /** Another run of the workflow id `key` asking for the first one's result. */
+  const workflowRun = (key: string): ClaimedInvocation => ({
+    id: 'another-run',
+    busPartition: 0,
+    epoch: 1,
+    service: 'Obj',
+    handler: 'h',
+    key,
+    exclusive: true,
+    serviceTy: 'WORKFLOW',
+    handlerTy: 'WORKFLOW',
+    input: null,
+    headers: {},
+    rawHeaders: null,
+    retryCount: 0,
+    retryPolicy: null,
+    deadLetterTopic: null,
+    callerId: null,
+    callerCompletionId: null,
+    journalRetryBase: 0,
+  });
+
   it('stores a failed invocation whose key no btree entry can hold, and finds it as the run of its workflow id', async () => {
     // Random bytes do not compress: about 5,300 bytes, over the 2,704 a btree entry holds.
     const key = randomBytes(4_000).toString('base64');
@@ -208,17 +257,18 @@ describe('InvocationStore (real Postgres)', () => {
       [run.id],
     );
     expect(row).toEqual({ status: 'completed', completion_result: 'failure' });
-    expect(await store.workflowRun('Obj', key, 'h', 'another-run')).toMatchObject({
+    expect(await store.workflowRun(workflowRun(key))).toMatchObject({
       id: run.id,
       result: 'failure',
     });
-    expect(await store.workflowRun('Obj', `${key}x`, 'h', 'another-run')).toBeUndefined();
+    expect(await store.workflowRun(workflowRun(`${key}x`))).toBeUndefined();
   });
 
   it('stores each failed attempt with its failure, nothing for one that succeeds', async () => {
     const [id] = await insert(command('attempts', 'SERVICE', null));
     const end = (epoch: number, failure: string | null): AttemptResult => ({
       id,
+      busPartition: 0,
       epoch,
       status: failure === null ? 'completed' : 'backing-off',
       completionResult: failure === null ? 'success' : null,
@@ -231,10 +281,10 @@ describe('InvocationStore (real Postgres)', () => {
       nextRetryAt: failure === null ? null : new Date(),
       state: null,
     });
-    const [first] = await store.claim([id], 'invoker-a', 60_000, []);
+    const [first] = await claim([id], 'invoker-a', 60_000, []);
     await store.finish([end(first.epoch, 'unavailable')]);
     await setRow(id, 'ready');
-    const [second] = await store.claim([id], 'invoker-a', 60_000, []);
+    const [second] = await claim([id], 'invoker-a', 60_000, []);
     await store.finish([end(second.epoch, null)]);
     const rows: { epoch: number; code: number; failure: string; started: boolean }[] =
       await ds.query(
@@ -251,12 +301,13 @@ describe('InvocationStore (real Postgres)', () => {
     const ids = await insert(
       ...Array.from({ length: 4 }, () => command(`batch-${n}`, 'SERVICE', null)),
     );
-    const claimed = await store.claim(ids, 'invoker-a', 60_000, []);
+    const claimed = await claim(ids, 'invoker-a', 60_000, []);
     const outputs = [Buffer.from([0, 1, 2, 255]), null, Buffer.alloc(0), Buffer.from('"ok"\n')];
     const failure = 'line one\nline "two" \\ end';
     const retryAt = new Date('2030-01-02T03:04:05.678Z');
     const results: AttemptResult[] = claimed.map((c, i) => ({
       id: c.id,
+      busPartition: 0,
       epoch: c.epoch,
       status: i === 1 ? 'backing-off' : 'completed',
       completionResult: i === 1 ? null : 'success',

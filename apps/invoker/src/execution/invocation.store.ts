@@ -8,8 +8,16 @@ import {
   keyOf,
   mayRunSql,
   returnedRows,
+  Shards,
 } from '@tributary/shared';
-import { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { notInThisShard, ShardOutbox, writeOutbox } from './shard-outbox';
+
+/** An invocation and its bus partition, which names the shard its rows are in. */
+export interface InvocationRef {
+  id: string;
+  busPartition: number;
+}
 
 /** What the scheduler keeps of an open invocation: no payload, just what ordering needs. */
 export interface OpenInvocation {
@@ -28,6 +36,7 @@ export interface OpenInvocation {
 /** An invocation this invoker claimed: everything needed to call the handler. */
 export interface ClaimedInvocation {
   id: string;
+  busPartition: number;
   epoch: number;
   service: string;
   handler: string;
@@ -57,6 +66,7 @@ export interface StateChangeSet {
 /** The end of one attempt, written only if the claim (its epoch) still holds. */
 export interface AttemptResult {
   id: string;
+  busPartition: number;
   epoch: number;
   status: 'completed' | 'backing-off' | 'paused' | 'pending' | 'ready' | 'suspended';
   completionResult: 'success' | 'failure' | null;
@@ -155,7 +165,12 @@ export interface ArrivedCommand {
  */
 @Injectable()
 export class InvocationStore {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  /** Cross-shard notifications (callers' results); inert with one shard. */
+  readonly outbox: ShardOutbox;
+
+  constructor(@Inject(Shards) private readonly shards: Shards) {
+    this.outbox = new ShardOutbox(shards);
+  }
 
   /**
    * Inserts the commands (idempotent on the invocation id) in one statement and returns every one
@@ -164,6 +179,23 @@ export class InvocationStore {
    * succeed (for an exclusive one: no open invocation of its key), and come back in `started`.
    */
   async insert(arrived: ArrivedCommand[], start?: DirectStart): Promise<Inserted> {
+    const parts = await Promise.all(
+      this.shards
+        .split(arrived, (a) => a.busPartition)
+        .map(([db, some]) => this.insertIn(db, some, start)),
+    );
+    if (parts.length === 1) return parts[0];
+    return {
+      open: parts.flatMap((p) => p.open),
+      started: parts.flatMap((p) => p.started),
+    };
+  }
+
+  private async insertIn(
+    db: DataSource,
+    arrived: ArrivedCommand[],
+    start?: DirectStart,
+  ): Promise<Inserted> {
     if (arrived.length === 0) return { open: [], started: [] };
     const cols = {
       id: [] as string[],
@@ -306,8 +338,8 @@ export class InvocationStore {
     ];
     const inserted: (OpenRow & { epoch: number })[] =
       requests.size === 0
-        ? await this.db.query(sql, params)
-        : await this.db.transaction(async (tx) => {
+        ? await db.query(sql, params)
+        : await db.transaction(async (tx) => {
             await lockKeys(tx, start!.keys);
             return tx.query(sql, params);
           });
@@ -325,6 +357,7 @@ export class InvocationStore {
         open: toOpen(r),
         claimed: {
           id: c.id,
+          busPartition: r.bus_partition,
           epoch: r.epoch,
           service: c.target.service,
           handler: c.target.handler,
@@ -348,48 +381,50 @@ export class InvocationStore {
       // Some commands were read before (a crash or rebalance): schedule those still open.
       const seen = new Set(inserted.map((r) => r.id));
       const again = cols.id.filter((id) => !seen.has(id));
-      open.push(...(await this.open(again)));
+      open.push(...(await openIn(db, again)));
     }
     return { open, started };
   }
 
-  /** The open invocations among `ids`. */
-  async open(ids: string[]): Promise<OpenInvocation[]> {
-    if (ids.length === 0) return [];
-    const rows: OpenRow[] = await this.db.query(
-      `SELECT ${OPEN_COLUMNS} FROM invocations WHERE id = ANY($1) AND status <> 'completed'`,
-      [ids],
+  /** The open invocations among `refs`. */
+  async open(refs: InvocationRef[]): Promise<OpenInvocation[]> {
+    return this.perShard(refs, (db, some) =>
+      openIn(
+        db,
+        some.map((r) => r.id),
+      ),
     );
-    return rows.map(toOpen);
   }
 
-  /** Every open invocation of the given bus partitions, in arrival order. */
+  /** Every open invocation of the given bus partitions, in arrival order within a shard. */
   async openInPartitions(partitions: number[]): Promise<OpenInvocation[]> {
-    if (partitions.length === 0) return [];
-    const rows: OpenRow[] = await this.db.query(
-      `SELECT ${OPEN_COLUMNS} FROM invocations
-        WHERE bus_partition = ANY($1) AND status <> 'completed' ORDER BY seq`,
-      [partitions],
-    );
-    return rows.map(toOpen);
+    return this.perPartitions(partitions, async (db, some) => {
+      const rows: OpenRow[] = await db.query(
+        `SELECT ${OPEN_COLUMNS} FROM invocations
+          WHERE bus_partition = ANY($1) AND status <> 'completed' ORDER BY seq`,
+        [some],
+      );
+      return rows.map(toOpen);
+    });
   }
 
   /** The journal of an invocation on a Restate SDK deployment, in order (empty when none). */
-  async journal(id: string): Promise<JournalEntry[]> {
-    const rows: { type: number; flags: number; body: Buffer }[] = await this.db.query(
+  async journal(inv: InvocationRef): Promise<JournalEntry[]> {
+    const rows: { type: number; flags: number; body: Buffer }[] = await this.db(inv).query(
       `SELECT type, flags, body FROM invocation_journal WHERE id = $1 ORDER BY idx`,
-      [id],
+      [inv.id],
     );
     return rows.map((r) => ({ type: r.type, flags: r.flags, body: r.body }));
   }
 
   /** What arrived in an invocation's inbox (call results, signals, promise values). */
-  async inbox(id: string): Promise<{ dedup: string; message: JournalEntry }[]> {
-    const rows: { dedup: string; type: number; flags: number; body: Buffer }[] =
-      await this.db.query(
-        `SELECT dedup, type, flags, body FROM invocation_inbox WHERE id = $1 ORDER BY created_at, dedup`,
-        [id],
-      );
+  async inbox(inv: InvocationRef): Promise<{ dedup: string; message: JournalEntry }[]> {
+    const rows: { dedup: string; type: number; flags: number; body: Buffer }[] = await this.db(
+      inv,
+    ).query(
+      `SELECT dedup, type, flags, body FROM invocation_inbox WHERE id = $1 ORDER BY created_at, dedup`,
+      [inv.id],
+    );
     return rows.map((r) => ({
       dedup: r.dedup,
       message: { type: r.type, flags: r.flags, body: r.body },
@@ -403,7 +438,7 @@ export class InvocationStore {
    * same positions changes nothing.
    */
   async appendJournal(
-    id: string,
+    inv: InvocationRef,
     epoch: number,
     from: number,
     entries: JournalEntry[],
@@ -411,7 +446,7 @@ export class InvocationStore {
   ): Promise<boolean> {
     if (entries.length === 0 && consumed.length === 0) return true;
     const rows = returnedRows<{ held: boolean }>(
-      await this.db.query(
+      await this.db(inv).query(
         // FOR SHARE waits for a claim being committed, then sees its epoch: a writer whose
         // claim was just taken over writes nothing, even in the middle of the takeover.
         `WITH held AS (
@@ -430,7 +465,7 @@ export class InvocationStore {
             WHERE id = $1 AND dedup = ANY($7) AND EXISTS (SELECT 1 FROM held))
          SELECT EXISTS (SELECT 1 FROM held) AS held`,
         [
-          id,
+          inv.id,
           epoch,
           from,
           entries.map((e) => e.type),
@@ -443,9 +478,16 @@ export class InvocationStore {
     return rows[0]?.held ?? false;
   }
 
-  /** Puts notifications in other invocations' inboxes, waking those suspended. */
-  deliver(deliveries: Delivery[]): Promise<WakeAddress[]> {
-    return this.db.transaction((tx) => deliverToInbox(tx, deliveries));
+  /**
+   * Puts notifications in other invocations' inboxes, waking those suspended. The receivers may
+   * be in any shard: each shard takes those of its own (a receiver is in exactly one).
+   */
+  async deliver(deliveries: Delivery[]): Promise<WakeAddress[]> {
+    if (deliveries.length === 0) return [];
+    const woken = await this.shards.each((db) =>
+      db.transaction((tx) => deliverToInbox(tx, deliveries)),
+    );
+    return woken.flat();
   }
 
   /**
@@ -453,14 +495,15 @@ export class InvocationStore {
    * arrived whose `wake` message was lost): what a periodic sweep hands to the scheduler.
    */
   async dueSuspended(partitions: number[]): Promise<OpenInvocation[]> {
-    if (partitions.length === 0) return [];
-    const rows: OpenRow[] = await this.db.query(
-      `SELECT ${OPEN_COLUMNS} FROM invocations
-        WHERE status = 'suspended' AND bus_partition = ANY($1) AND next_retry_at <= now()
-        ORDER BY seq LIMIT 1000`,
-      [partitions],
-    );
-    return rows.map(toOpen);
+    return this.perPartitions(partitions, async (db, some) => {
+      const rows: OpenRow[] = await db.query(
+        `SELECT ${OPEN_COLUMNS} FROM invocations
+          WHERE status = 'suspended' AND bus_partition = ANY($1) AND next_retry_at <= now()
+          ORDER BY seq LIMIT 1000`,
+        [some],
+      );
+      return rows.map(toOpen);
+    });
   }
 
   /**
@@ -470,7 +513,7 @@ export class InvocationStore {
    * fields (undefined = wait) and the invocations to wake.
    */
   async promise(
-    workflow: { service: string; key: string; invocationId: string },
+    workflow: { service: string; key: string; invocationId: string; busPartition: number },
     op: {
       kind: 'get' | 'peek' | 'complete';
       name: string;
@@ -487,7 +530,7 @@ export class InvocationStore {
     wake: WakeAddress[];
   }> {
     const { service, key, invocationId } = workflow;
-    return this.db.transaction(async (tx) => {
+    return this.shards.of(workflow.busPartition).transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, [
         `${service}/${key}/${op.name}`,
       ]);
@@ -558,50 +601,17 @@ export class InvocationStore {
    * Delayed sends whose time has come: each becomes an invocation like any other, an exclusive
    * one at the end of its key's queue (a new `seq`), as if it had just arrived.
    */
-  async promoteScheduled(ids: string[]): Promise<OpenInvocation[]> {
-    if (ids.length === 0) return [];
-    const rows = returnedRows<OpenRow>(
-      await this.db.query(
-        `WITH due AS (
-           SELECT id, service_ty <> 'SERVICE'
-                  AND (handler_ty IS NULL OR handler_ty IN ('EXCLUSIVE', 'WORKFLOW')) AS excl
-             FROM invocations
-            WHERE id = ANY($1) AND status = 'scheduled' AND next_retry_at <= now()
-            ORDER BY id)
-         UPDATE invocations i
-            SET exclusive = due.excl,
-                seq = CASE WHEN due.excl THEN nextval(pg_get_serial_sequence('invocations', 'seq'))
-                           ELSE i.seq END,
-                status = CASE WHEN due.excl THEN 'pending' ELSE 'ready' END,
-                inboxed_at = CASE WHEN due.excl THEN now() END,
-                next_retry_at = NULL, modified_at = now()
-           FROM due WHERE i.id = due.id
-         RETURNING ${OPEN_COLUMNS.split(',')
-           .map((c) => `i.${c.trim()}`)
-           .join(', ')}`,
-        [ids],
+  async promoteScheduled(refs: InvocationRef[]): Promise<OpenInvocation[]> {
+    return this.perShard(refs, (db, some) =>
+      promoteIn(
+        db,
+        some.map((r) => r.id),
       ),
     );
-    return rows.map(toOpen);
   }
 
   /** The first completed `run` of a workflow id other than `id`, if any: run-once per id. */
-  async workflowRun(
-    service: string,
-    key: string,
-    handler: string,
-    id: string,
-  ): Promise<
-    | {
-        id: string;
-        result: 'success' | 'failure';
-        output: Buffer | null;
-        contentType: string | null;
-        failure: string | null;
-        code: number | null;
-      }
-    | undefined
-  > {
+  async workflowRun(inv: ClaimedInvocation): Promise<WorkflowRun | undefined> {
     const [row]: {
       id: string;
       completion_result: 'success' | 'failure';
@@ -609,7 +619,7 @@ export class InvocationStore {
       output_content_type: string | null;
       completion_failure: string | null;
       last_failure_code: number | null;
-    }[] = await this.db.query(
+    }[] = await this.db(inv).query(
       `SELECT id, completion_result, output, output_content_type, completion_failure,
               last_failure_code
          FROM invocations
@@ -617,7 +627,7 @@ export class InvocationStore {
           AND target_handler = $3 AND id <> $4
           AND status = 'completed' AND workflow_run_of IS NULL
         ORDER BY seq LIMIT 1`,
-      [service, key, handler, id],
+      [inv.service, inv.key, inv.handler, inv.id],
     );
     return row
       ? {
@@ -635,9 +645,228 @@ export class InvocationStore {
   async insertCalls(
     calls: { command: CallCommand; busPartition: number }[],
   ): Promise<OpenInvocation[]> {
-    if (calls.length === 0) return [];
-    const rows: OpenRow[] = await this.db.query(
-      `WITH v AS (
+    return this.perShard(calls, (db, some) => insertCallsIn(db, some));
+  }
+
+  /** Paused invocations of the given bus partitions (a partial index keeps this cheap). */
+  async countPaused(partitions: number[]): Promise<number> {
+    const counts = await this.perPartitions(partitions, async (db, some) => {
+      const [row]: { n: number }[] = await db.query(
+        `SELECT count(*)::int AS n FROM invocations
+          WHERE status = 'paused' AND bus_partition = ANY($1)`,
+        [some],
+      );
+      return [row.n];
+    });
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Open exclusive invocations of one key, in order (`inv` is one of the key's). */
+  async openForKey(inv: OpenInvocation): Promise<OpenInvocation[]> {
+    const rows: OpenRow[] = await this.db(inv).query(
+      `SELECT ${OPEN_COLUMNS} FROM invocations
+        WHERE exclusive AND target_service = $1 AND target_key = $2 AND status <> 'completed'
+        ORDER BY seq`,
+      [inv.service, inv.key],
+    );
+    return rows.map(toOpen);
+  }
+
+  /**
+   * Claims invocations for execution, one transaction per shard (see `claimIn`); per-key
+   * advisory locks serialise concurrent claims from several invokers.
+   */
+  async claim(
+    invs: OpenInvocation[],
+    owner: string,
+    leaseMs: number,
+  ): Promise<ClaimedInvocation[]> {
+    return this.perShard(invs, (db, some) =>
+      db.transaction(async (tx) => {
+        await lockKeys(
+          tx,
+          some.filter((i) => i.exclusive).map((i): [string, string] => [i.service, i.key]),
+        );
+        return claimIn(
+          tx,
+          some.map((i) => i.id),
+          owner,
+          leaseMs,
+        );
+      }),
+    );
+  }
+
+  /** Current state of each key (of virtual objects and workflows). */
+  async loadState(
+    keys: { service: string; key: string; busPartition: number }[],
+  ): Promise<Map<string, Map<string, Buffer>>> {
+    const result = new Map<string, Map<string, Buffer>>();
+    await this.perShard(keys, async (db, some) => {
+      const rows: {
+        service_name: string;
+        object_key: string;
+        state_key: string;
+        value: Buffer;
+      }[] = await db.query(
+        `SELECT s.service_name, s.object_key, s.state_key, s.value
+           FROM object_state s
+           JOIN unnest($1::text[], $2::text[]) AS u(service, key)
+             ON s.service_name = u.service AND s.object_key = u.key`,
+        [some.map((p) => p.service), some.map((p) => p.key)],
+      );
+      for (const r of rows) {
+        const k = keyOf(r.service_name, r.object_key);
+        if (!result.has(k)) result.set(k, new Map());
+        result.get(k)!.set(r.state_key, r.value);
+      }
+      return [];
+    });
+    return result;
+  }
+
+  /** Extends the leases of invocations still running here. */
+  async renewLeases(owner: string, refs: InvocationRef[], leaseMs: number): Promise<void> {
+    await this.perShard(refs, async (db, some) => {
+      await db.query(
+        `UPDATE invocations SET lease_expires_at = now() + $3 * interval '1 millisecond'
+          WHERE id = ANY($2) AND lease_owner = $1 AND status = 'running'`,
+        [owner, some.map((r) => r.id), leaseMs],
+      );
+      return [];
+    });
+  }
+
+  /**
+   * Records the end of attempts, with their state changes: one transaction per shard, each with
+   * its results and the successors of those (a successor is of the same key, so of the same
+   * shard). Returns the ids whose claim still held; for the others nothing was written (another
+   * invoker owns them now). `next` claims, in the same transaction, the invocations that follow
+   * finished exclusive ones in their keys' queues: the key passes from one invocation to the next
+   * without a round trip, and with the state just written, which nobody else can have changed in
+   * between. A result for a caller in another shard goes through the outbox.
+   */
+  async finish(results: AttemptResult[], next?: SuccessorClaims): Promise<Finished> {
+    const groups = this.shards.split(results, (r) => r.busPartition);
+    if (groups.length <= 1) {
+      const db = groups[0]?.[0] ?? this.shards.all[0];
+      const done = await finishIn(db, results, next, this.shards.count > 1);
+      if (done.outboxed) this.outbox.kick(db);
+      return done;
+    }
+    const parts = await Promise.all(
+      groups.map(async ([db, some]) => {
+        const ids = new Set(some.map((r) => r.id));
+        const mine = next && pickSuccessors(next, ids);
+        const done = await finishIn(db, some, mine, true);
+        if (done.outboxed) this.outbox.kick(db);
+        return done;
+      }),
+    );
+    return {
+      applied: new Set(parts.flatMap((p) => [...p.applied])),
+      claimed: parts.flatMap((p) => p.claimed),
+      woken: new Set(parts.flatMap((p) => [...p.woken])),
+      wake: parts.flatMap((p) => p.wake),
+    };
+  }
+
+  private db(inv: { busPartition: number }): DataSource {
+    return this.shards.of(inv.busPartition);
+  }
+
+  /** `fn` on each shard's share of `items`, at once; the results concatenated. */
+  private async perShard<T extends { busPartition: number }, R>(
+    items: T[],
+    fn: (db: DataSource, some: T[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    const groups = this.shards.split(items, (i) => i.busPartition);
+    if (groups.length === 0) return [];
+    if (groups.length === 1) return fn(groups[0][0], groups[0][1]);
+    return (await Promise.all(groups.map(([db, some]) => fn(db, some)))).flat();
+  }
+
+  private perPartitions<R>(
+    partitions: number[],
+    fn: (db: DataSource, some: number[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    return this.perShard(
+      partitions.map((p) => ({ busPartition: p })),
+      (db, some) =>
+        fn(
+          db,
+          some.map((s) => s.busPartition),
+        ),
+    );
+  }
+}
+
+/** What `workflowRun` finds: the run that already completed for a workflow id. */
+export interface WorkflowRun {
+  id: string;
+  result: 'success' | 'failure';
+  output: Buffer | null;
+  contentType: string | null;
+  failure: string | null;
+  code: number | null;
+}
+
+async function openIn(db: DataSource, ids: string[]): Promise<OpenInvocation[]> {
+  if (ids.length === 0) return [];
+  const rows: OpenRow[] = await db.query(
+    `SELECT ${OPEN_COLUMNS} FROM invocations WHERE id = ANY($1) AND status <> 'completed'`,
+    [ids],
+  );
+  return rows.map(toOpen);
+}
+
+/** `next` restricted to the successors of the finished `ids`. */
+function pickSuccessors(next: SuccessorClaims, ids: Set<string>): SuccessorClaims | undefined {
+  const after: string[] = [];
+  const succ: string[] = [];
+  next.after.forEach((a, i) => {
+    if (!ids.has(a)) return;
+    after.push(a);
+    succ.push(next.ids[i]);
+  });
+  if (after.length === 0 && next.keys.length === 0) return undefined;
+  return { ...next, after, ids: succ };
+}
+
+async function promoteIn(db: DataSource, ids: string[]): Promise<OpenInvocation[]> {
+  if (ids.length === 0) return [];
+  const rows = returnedRows<OpenRow>(
+    await db.query(
+      `WITH due AS (
+           SELECT id, service_ty <> 'SERVICE'
+                  AND (handler_ty IS NULL OR handler_ty IN ('EXCLUSIVE', 'WORKFLOW')) AS excl
+             FROM invocations
+            WHERE id = ANY($1) AND status = 'scheduled' AND next_retry_at <= now()
+            ORDER BY id)
+         UPDATE invocations i
+            SET exclusive = due.excl,
+                seq = CASE WHEN due.excl THEN nextval(pg_get_serial_sequence('invocations', 'seq'))
+                           ELSE i.seq END,
+                status = CASE WHEN due.excl THEN 'pending' ELSE 'ready' END,
+                inboxed_at = CASE WHEN due.excl THEN now() END,
+                next_retry_at = NULL, modified_at = now()
+           FROM due WHERE i.id = due.id
+         RETURNING ${OPEN_COLUMNS.split(',')
+           .map((c) => `i.${c.trim()}`)
+           .join(', ')}`,
+      [ids],
+    ),
+  );
+  return rows.map(toOpen);
+}
+
+async function insertCallsIn(
+  db: DataSource,
+  calls: { command: CallCommand; busPartition: number }[],
+): Promise<OpenInvocation[]> {
+  if (calls.length === 0) return [];
+  const rows: OpenRow[] = await db.query(
+    `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
            $6::text[], $7::boolean[], $8::text[], $9::int[], $10::bigint[], $11::int[],
            $12::bytea[], $13::json[]) WITH ORDINALITY
@@ -662,121 +891,56 @@ export class InvocationStore {
          SELECT v.id, v.input, v.headers FROM v JOIN ins ON ins.id = v.id
          ON CONFLICT (id) DO NOTHING)
        SELECT * FROM ins`,
-      [
-        calls.map((c) => c.command.id),
-        calls.map((c) => c.command.target.service),
-        calls.map((c) => c.command.target.handler),
-        calls.map((c) => c.command.target.key),
-        calls.map((c) => c.command.target.serviceTy),
-        calls.map((c) => c.command.target.handlerTy),
-        // A delayed send joins its key's queue only when due (`promoteScheduled`): until then it
-        // holds nothing, as on Restate, where a delayed send is enqueued when it fires.
-        calls.map(
-          (c) =>
-            c.command.invokeAt === null &&
-            isExclusive(c.command.target.serviceTy, c.command.target.handlerTy),
-        ),
-        calls.map((c) => c.command.callerId),
-        calls.map((c) => c.command.callerCompletionId),
-        calls.map((c) => c.command.invokeAt),
-        calls.map((c) => c.busPartition),
-        calls.map((c) => c.command.body),
-        calls.map((c) => JSON.stringify(c.command.headers)),
-      ],
-    );
-    const open = rows.map(toOpen);
-    if (open.length < calls.length) {
-      const seen = new Set(open.map((o) => o.id));
-      open.push(...(await this.open(calls.map((c) => c.command.id).filter((id) => !seen.has(id)))));
-    }
-    return open;
-  }
-
-  /** Paused invocations of the given bus partitions (a partial index keeps this cheap). */
-  async countPaused(partitions: number[]): Promise<number> {
-    if (partitions.length === 0) return 0;
-    const [row]: { n: number }[] = await this.db.query(
-      `SELECT count(*)::int AS n FROM invocations
-        WHERE status = 'paused' AND bus_partition = ANY($1)`,
-      [partitions],
-    );
-    return row.n;
-  }
-
-  /** Open exclusive invocations of one key, in order. */
-  async openForKey(service: string, key: string): Promise<OpenInvocation[]> {
-    const rows: OpenRow[] = await this.db.query(
-      `SELECT ${OPEN_COLUMNS} FROM invocations
-        WHERE exclusive AND target_service = $1 AND target_key = $2 AND status <> 'completed'
-        ORDER BY seq`,
-      [service, key],
-    );
-    return rows.map(toOpen);
-  }
-
-  /**
-   * Claims invocations for execution in one transaction (see `claimIn`); per-key advisory locks
-   * serialise concurrent claims from several invokers.
-   */
-  async claim(
-    ids: string[],
-    owner: string,
-    leaseMs: number,
-    keys: [string, string][],
-  ): Promise<ClaimedInvocation[]> {
-    if (ids.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      await lockKeys(tx, keys);
-      return claimIn(tx, ids, owner, leaseMs);
-    });
-  }
-
-  /** Current state of each (service, key). */
-  async loadState(pairs: [string, string][]): Promise<Map<string, Map<string, Buffer>>> {
-    const result = new Map<string, Map<string, Buffer>>();
-    if (pairs.length === 0) return result;
-    const rows: { service_name: string; object_key: string; state_key: string; value: Buffer }[] =
-      await this.db.query(
-        `SELECT s.service_name, s.object_key, s.state_key, s.value
-           FROM object_state s
-           JOIN unnest($1::text[], $2::text[]) AS u(service, key)
-             ON s.service_name = u.service AND s.object_key = u.key`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-      );
-    for (const r of rows) {
-      const k = keyOf(r.service_name, r.object_key);
-      if (!result.has(k)) result.set(k, new Map());
-      result.get(k)!.set(r.state_key, r.value);
-    }
-    return result;
-  }
-
-  /** Extends the leases of invocations still running here. */
-  async renewLeases(owner: string, ids: string[], leaseMs: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(
-      `UPDATE invocations SET lease_expires_at = now() + $3 * interval '1 millisecond'
-        WHERE id = ANY($2) AND lease_owner = $1 AND status = 'running'`,
-      [owner, ids, leaseMs],
+    [
+      calls.map((c) => c.command.id),
+      calls.map((c) => c.command.target.service),
+      calls.map((c) => c.command.target.handler),
+      calls.map((c) => c.command.target.key),
+      calls.map((c) => c.command.target.serviceTy),
+      calls.map((c) => c.command.target.handlerTy),
+      // A delayed send joins its key's queue only when due (`promoteScheduled`): until then it
+      // holds nothing, as on Restate, where a delayed send is enqueued when it fires.
+      calls.map(
+        (c) =>
+          c.command.invokeAt === null &&
+          isExclusive(c.command.target.serviceTy, c.command.target.handlerTy),
+      ),
+      calls.map((c) => c.command.callerId),
+      calls.map((c) => c.command.callerCompletionId),
+      calls.map((c) => c.command.invokeAt),
+      calls.map((c) => c.busPartition),
+      calls.map((c) => c.command.body),
+      calls.map((c) => JSON.stringify(c.command.headers)),
+    ],
+  );
+  const open = rows.map(toOpen);
+  if (open.length < calls.length) {
+    const seen = new Set(open.map((o) => o.id));
+    open.push(
+      ...(await openIn(
+        db,
+        calls.map((c) => c.command.id).filter((id) => !seen.has(id)),
+      )),
     );
   }
+  return open;
+}
 
-  /**
-   * Records the end of attempts, with their state changes, in one transaction. Returns the ids
-   * whose claim still held; for the others nothing was written (another invoker owns them now).
-   * `next` claims, in the same transaction, the invocations that follow finished exclusive ones in
-   * their keys' queues: the key passes from one invocation to the next without a round trip, and
-   * with the state just written, which nobody else can have changed in between.
-   */
-  async finish(results: AttemptResult[], next?: SuccessorClaims): Promise<Finished> {
-    if (results.length === 0)
-      return { applied: new Set(), claimed: [], woken: new Set(), wake: [] };
-    return this.db.transaction(async (tx) => {
-      // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
-      if (next) await lockKeys(tx, next.keys);
-      const rows = returnedRows<{ id: string; running_at: Date | null }>(
-        await tx.query(
-          `UPDATE invocations i
+/** `InvocationStore.finish` in one shard; `sharded`: results for callers elsewhere go to the outbox. */
+async function finishIn(
+  db: DataSource,
+  results: AttemptResult[],
+  next: SuccessorClaims | undefined,
+  sharded: boolean,
+): Promise<Finished & { outboxed: boolean }> {
+  if (results.length === 0)
+    return { applied: new Set(), claimed: [], woken: new Set(), wake: [], outboxed: false };
+  return db.transaction(async (tx) => {
+    // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
+    if (next) await lockKeys(tx, next.keys);
+    const rows = returnedRows<{ id: string; running_at: Date | null }>(
+      await tx.query(
+        `UPDATE invocations i
             SET status = v.status, completion_result = v.result, output = v.output,
                 output_content_type = v.ct, completion_failure = v.failure,
                 last_failure = COALESCE(v.last_failure, i.last_failure),
@@ -792,82 +956,96 @@ export class InvocationStore {
                   retry_count, next_retry_at, run_of)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
           RETURNING i.id, i.running_at`,
-          [
-            results.map((r) => r.id),
-            results.map((r) => r.epoch),
-            results.map((r) => r.status),
-            results.map((r) => r.completionResult),
-            results.map((r) => r.output),
-            results.map((r) => r.outputContentType),
-            results.map((r) => r.completionFailure),
-            results.map((r) => r.lastFailure),
-            results.map((r) => r.lastFailureCode),
-            results.map((r) => r.retryCount),
-            results.map((r) => r.nextRetryAt),
-            results.map((r) => r.workflowRunOf ?? null),
-          ],
-        ),
-      );
-      const applied = new Set(rows.map((r) => r.id));
-      const done = results.filter((r) => applied.has(r.id));
-      // Each failed attempt, for the invocation's timeline; nothing is written on success.
-      const failed = done.filter((r) => r.lastFailure !== null);
-      if (failed.length > 0) {
-        const startedAt = new Map(rows.map((r) => [r.id, r.running_at]));
-        await tx.query(
-          `INSERT INTO invocation_attempts (id, epoch, started_at, code, failure)
+        [
+          results.map((r) => r.id),
+          results.map((r) => r.epoch),
+          results.map((r) => r.status),
+          results.map((r) => r.completionResult),
+          results.map((r) => r.output),
+          results.map((r) => r.outputContentType),
+          results.map((r) => r.completionFailure),
+          results.map((r) => r.lastFailure),
+          results.map((r) => r.lastFailureCode),
+          results.map((r) => r.retryCount),
+          results.map((r) => r.nextRetryAt),
+          results.map((r) => r.workflowRunOf ?? null),
+        ],
+      ),
+    );
+    const applied = new Set(rows.map((r) => r.id));
+    const done = results.filter((r) => applied.has(r.id));
+    // Each failed attempt, for the invocation's timeline; nothing is written on success.
+    const failed = done.filter((r) => r.lastFailure !== null);
+    if (failed.length > 0) {
+      const startedAt = new Map(rows.map((r) => [r.id, r.running_at]));
+      await tx.query(
+        `INSERT INTO invocation_attempts (id, epoch, started_at, code, failure)
            SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[], $5::text[])
            ON CONFLICT DO NOTHING`,
-          [
-            failed.map((r) => r.id),
-            failed.map((r) => r.epoch),
-            failed.map((r) => startedAt.get(r.id) ?? null),
-            failed.map((r) => r.lastFailureCode),
-            failed.map((r) => r.lastFailure),
-          ],
-        );
-      }
-      // A completed invocation's journal has served its purpose.
-      const journalsDone = done
-        .filter((r) => r.journaled && r.status === 'completed')
-        .map((r) => r.id);
-      if (journalsDone.length > 0) {
-        await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [journalsDone]);
-        await tx.query(`DELETE FROM invocation_inbox WHERE id = ANY($1)`, [journalsDone]);
-        await tx.query(`DELETE FROM workflow_promise_waiters WHERE invocation_id = ANY($1)`, [
-          journalsDone,
-        ]);
-      }
-      // What arrived while it ran wakes it at once (see deliverToInbox for the race it closes).
-      const suspended = done.filter((r) => r.status === 'suspended').map((r) => r.id);
-      const woken = new Set<string>();
-      if (suspended.length > 0) {
-        const rows = returnedRows<{ id: string }>(
-          await tx.query(
-            `UPDATE invocations i SET next_retry_at = now()
+        [
+          failed.map((r) => r.id),
+          failed.map((r) => r.epoch),
+          failed.map((r) => startedAt.get(r.id) ?? null),
+          failed.map((r) => r.lastFailureCode),
+          failed.map((r) => r.lastFailure),
+        ],
+      );
+    }
+    // A completed invocation's journal has served its purpose.
+    const journalsDone = done
+      .filter((r) => r.journaled && r.status === 'completed')
+      .map((r) => r.id);
+    if (journalsDone.length > 0) {
+      await tx.query(`DELETE FROM invocation_journal WHERE id = ANY($1)`, [journalsDone]);
+      await tx.query(`DELETE FROM invocation_inbox WHERE id = ANY($1)`, [journalsDone]);
+      await tx.query(`DELETE FROM workflow_promise_waiters WHERE invocation_id = ANY($1)`, [
+        journalsDone,
+      ]);
+      if (sharded)
+        await tx.query(`DELETE FROM invocation_deliveries WHERE id = ANY($1)`, [journalsDone]);
+    }
+    // What arrived while it ran wakes it at once (see deliverToInbox for the race it closes).
+    const suspended = done.filter((r) => r.status === 'suspended').map((r) => r.id);
+    const woken = new Set<string>();
+    if (suspended.length > 0) {
+      const rows = returnedRows<{ id: string }>(
+        await tx.query(
+          `UPDATE invocations i SET next_retry_at = now()
               WHERE i.id = ANY($1) AND i.status = 'suspended'
                 AND EXISTS (SELECT 1 FROM invocation_inbox b WHERE b.id = i.id)
               RETURNING i.id`,
-            [suspended],
-          ),
+          [suspended],
+        ),
+      );
+      for (const r of rows) woken.add(r.id);
+    }
+    // A callee's result goes to its caller with its completion; to a caller in another shard,
+    // through this shard's outbox (written here, delivered there once this commits).
+    let toCallers = done.flatMap((r) =>
+      r.status === 'completed' && r.notifyCaller ? [r.notifyCaller] : [],
+    );
+    let outboxed = false;
+    if (sharded && toCallers.length > 0) {
+      const elsewhere = await notInThisShard(tx, toCallers);
+      if (elsewhere.size > 0) {
+        await writeOutbox(
+          tx,
+          toCallers.filter((d) => elsewhere.has(d.id)),
         );
-        for (const r of rows) woken.add(r.id);
+        toCallers = toCallers.filter((d) => !elsewhere.has(d.id));
+        outboxed = true;
       }
-      // A callee's result goes to its caller with its completion.
-      const wake = await deliverToInbox(
-        tx,
-        done.flatMap((r) => (r.status === 'completed' && r.notifyCaller ? [r.notifyCaller] : [])),
-      );
-      await applyStateChanges(
-        tx,
-        results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
-      );
-      // Only after an end that was recorded: otherwise the state handed over is not the key's.
-      const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
-      const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
-      return { applied, claimed, woken, wake };
-    });
-  }
+    }
+    const wake = await deliverToInbox(tx, toCallers);
+    await applyStateChanges(
+      tx,
+      results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
+    );
+    // Only after an end that was recorded: otherwise the state handed over is not the key's.
+    const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
+    const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
+    return { applied, claimed, woken, wake, outboxed };
+  });
 }
 
 /** What `finish` recorded. */
@@ -944,7 +1122,7 @@ async function claimIn(
                OR (i.status = 'suspended' AND i.next_retry_at IS NOT NULL))
           AND (i.next_retry_at IS NULL OR i.next_retry_at <= now() OR i.status = 'running')
           AND ${CLAIM_MAY_RUN}
-       RETURNING i.id, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
+       RETURNING i.id, i.bus_partition, i.epoch, i.target_service, i.target_handler, i.target_key, i.exclusive,
                  i.service_ty, i.handler_ty, i.retry_count, i.retry_policy, i.dead_letter_topic,
                  i.caller_id, i.caller_completion_id, i.journal_retry_base)
      SELECT c.*, p.input, p.headers, p.raw_headers
@@ -953,6 +1131,7 @@ async function claimIn(
   );
   return rows.map((r) => ({
     id: r.id as string,
+    busPartition: r.bus_partition as number,
     epoch: r.epoch as number,
     service: r.target_service as string,
     handler: r.target_handler as string,

@@ -6,6 +6,8 @@ export interface LeasedRun {
   reason?: AbortReason;
   /** Until when the lease surely holds: taken before the claim or renewal that set it. */
   leaseUntil: number;
+  /** The bus partition of its invocation: where its row is (`Shards`). */
+  busPartition: number;
 }
 
 /** What the keeper tells its owner about, for the log. */
@@ -47,10 +49,11 @@ export class LeaseKeeper {
   }
 
   /** A request starts under a lease taken at `claimedAt` (before the claim was made). */
-  add(id: string, claimedAt: number): LeasedRun {
+  add(id: string, claimedAt: number, busPartition = 0): LeasedRun {
     const run: LeasedRun = {
       controller: new AbortController(),
       leaseUntil: claimedAt + this.ttlMs,
+      busPartition,
     };
     this.runs.set(id, run);
     return run;

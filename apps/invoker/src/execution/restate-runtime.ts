@@ -93,13 +93,15 @@ export class RestateRuntimes {
     @Inject(InvocationStore) private readonly store: InvocationStore,
     @Inject(HandlerRegistry) private readonly registry: HandlerRegistry,
     @Inject(BusSender) private readonly sender: BusSender,
-  ) {}
+  ) {
+    store.outbox.onWake = (to) => sender.wake(to);
+  }
 
   /** The runtime of one claimed invocation: every write fenced by its claim's epoch. */
   for(c: ClaimedInvocation): RestateRuntime {
     return {
       persist: (from, entries, consumed) =>
-        this.store.appendJournal(c.id, c.epoch, from, entries, consumed),
+        this.store.appendJournal(c, c.epoch, from, entries, consumed),
       call: async (call) => {
         const target = await this.registry.resolve(call.service, call.handler);
         if (!target) {
@@ -139,7 +141,7 @@ export class RestateRuntimes {
       },
       promise: async (op) => {
         const { answer, wake } = await this.store.promise(
-          { service: c.service, key: c.key, invocationId: c.id },
+          { service: c.service, key: c.key, invocationId: c.id, busPartition: c.busPartition },
           {
             ...op,
             result: op.kind === 'complete' ? toPromiseResult(op.result) : undefined,

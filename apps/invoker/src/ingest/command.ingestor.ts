@@ -131,6 +131,7 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
   private async sweepSuspended(): Promise<void> {
     if (this.stopping || this.owned.size === 0) return;
     try {
+      this.store.outbox.sweep([...this.owned]);
       const due = await this.store.dueSuspended([...this.owned]);
       if (due.length === 0) return;
       this.scheduler.upsert(due.filter((o) => this.owned.has(o.busPartition)));
@@ -390,7 +391,8 @@ export class CommandIngestor implements OnApplicationBootstrap, OnApplicationShu
     if (calls.length > 0) open.push(...(await this.store.insertCalls(calls)));
     this.metrics.commandsIngested.inc(commands.length + calls.length);
     if (owned) this.scheduler.upsert(open);
-    for (const control of controls) await this.executor.control(control.id, control.action);
+    for (const control of controls)
+      await this.executor.control(control.id, batch.partition, control.action);
     this.executor.pump();
   }
 }

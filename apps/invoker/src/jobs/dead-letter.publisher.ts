@@ -13,6 +13,7 @@ import {
   KafkajsAdmin,
   KafkajsProducer,
   LogLine,
+  Shards,
   translateKafkaOptions,
   TRIBUTARY_CONFIG,
   TributaryConfig,
@@ -63,6 +64,7 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
     @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
     @Inject(Bus) private readonly bus: Bus,
     @Inject(CommandIngestor) private readonly ingestor: CommandIngestor,
@@ -91,20 +93,43 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
   private async publish(): Promise<void> {
     // Only the owner of a bus partition dead-letters its invocations: no duplicates from peers.
     const owned = [...this.ingestor.ownedPartitions()];
-    if (owned.length === 0) return;
-    const rows: DeadLetterRow[] = await this.db.query(
+    const groups = this.shards.split(owned, (p) => p);
+    for (const [db, partitions] of groups) await this.publishIn(db, partitions);
+  }
+
+  private async publishIn(db: DataSource, partitions: number[]): Promise<void> {
+    const failed: Omit<DeadLetterRow, 'cluster' | 'cluster_properties'>[] = await db.query(
       `SELECT i.id, i.dead_letter_topic, i.kafka_key, p.input, COALESCE(p.headers, '{}') AS headers,
               p.raw_headers, i.completion_failure, i.subscription_id, i.kafka_topic,
-              i.kafka_partition, i.kafka_offset, s.cluster, kc.properties AS cluster_properties
+              i.kafka_partition, i.kafka_offset
          FROM invocations i
          LEFT JOIN invocation_payloads p ON p.id = i.id
-         LEFT JOIN subscriptions s ON s.id = i.subscription_id
-         LEFT JOIN kafka_clusters kc ON kc.name = s.cluster
         WHERE i.dead_letter_topic IS NOT NULL AND i.dead_lettered_at IS NULL
           AND i.completion_result = 'failure' AND i.bus_partition = ANY($1)
         LIMIT $2`,
-      [owned, BATCH],
+      [partitions, BATCH],
     );
+    if (failed.length === 0) return;
+    // The subscriptions' clusters are in the catalog (`database.url`), not always in this shard.
+    const clusters: {
+      id: string;
+      cluster: string | null;
+      cluster_properties: Record<string, string> | null;
+    }[] = await this.db.query(
+      `SELECT s.id, s.cluster, kc.properties AS cluster_properties
+         FROM subscriptions s LEFT JOIN kafka_clusters kc ON kc.name = s.cluster
+        WHERE s.id = ANY($1)`,
+      [[...new Set(failed.map((f) => f.subscription_id))]],
+    );
+    const bySubscription = new Map(clusters.map((c) => [c.id, c]));
+    const rows: DeadLetterRow[] = failed.map((f) => {
+      const c = f.subscription_id === null ? undefined : bySubscription.get(f.subscription_id);
+      return {
+        ...f,
+        cluster: c?.cluster ?? null,
+        cluster_properties: c?.cluster_properties ?? null,
+      };
+    });
     for (const row of rows) {
       const client = await this.client(row);
       if (!client.topics.has(row.dead_letter_topic)) {
@@ -114,9 +139,7 @@ export class DeadLetterPublisher implements OnApplicationBootstrap, OnApplicatio
       await client.producer.send(row.dead_letter_topic, [
         { key: row.kafka_key, value: row.input, headers: deadLetterHeaders(row) },
       ]);
-      await this.db.query(`UPDATE invocations SET dead_lettered_at = now() WHERE id = $1`, [
-        row.id,
-      ]);
+      await db.query(`UPDATE invocations SET dead_lettered_at = now() WHERE id = $1`, [row.id]);
       this.metrics.deadLettered.inc();
     }
   }

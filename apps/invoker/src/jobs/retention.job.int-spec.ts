@@ -6,6 +6,7 @@ import {
   WorkflowPromiseEntity,
 } from '../../../../libs/shared/src/database/entities';
 import { newInvocationId } from '../../../../libs/shared/src/ids/ids';
+import { Shards } from '../../../../libs/shared/src/database/shards';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
 import { RetentionJob } from './retention.job';
 
@@ -62,7 +63,7 @@ describe('retention (real Postgres)', () => {
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
 
-    expect(await new RetentionJob(ds, config).purge()).toBe(2);
+    expect(await new RetentionJob(new Shards([ds]), config).purge()).toBe(2);
     const left = (await ds.getRepository(InvocationEntity).find()).map((r) => r.id).sort();
     expect(left).toEqual([rows.recent.id, rows.running.id, rows.awaitingDeadLetter.id].sort());
     expect((await payloads.find()).map((p) => p.id).sort()).toEqual(left);
@@ -98,7 +99,7 @@ describe('retention (real Postgres)', () => {
     );
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
-    await new RetentionJob(ds, config).purge();
+    await new RetentionJob(new Shards([ds]), config).purge();
     expect((await promises.find()).map((p) => p.workflowKey).sort()).toEqual(['fresh', 'open']);
   });
 

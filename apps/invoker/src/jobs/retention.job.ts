@@ -5,8 +5,8 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { returnedRows, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
-import { DataSource } from 'typeorm';
+import { returnedRows, Shards, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
+import type { DataSource } from 'typeorm';
 
 const INTERVAL_MS = 60_000;
 const BATCH = 5_000;
@@ -22,7 +22,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
   private running?: Promise<number>;
 
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
     @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
   ) {}
 
@@ -42,12 +42,18 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
     await this.running;
   }
 
-  /** Deletes expired completed invocations in batches; returns how many. */
+  /** Deletes expired completed invocations in batches, in every shard; returns how many. */
   async purge(): Promise<number> {
+    const total = (await this.shards.each((db) => this.purgeIn(db))).reduce((a, b) => a + b, 0);
+    if (total > 0) this.logger.log(`purged ${total} completed invocations`);
+    return total;
+  }
+
+  private async purgeIn(db: DataSource): Promise<number> {
     let total = 0;
     for (;;) {
       const rows = returnedRows<{ id: string }>(
-        await this.db.query(
+        await db.query(
           `WITH d AS (
              DELETE FROM invocations WHERE id IN (
                SELECT id FROM invocations
@@ -60,6 +66,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
            p AS (DELETE FROM invocation_payloads p USING d WHERE p.id = d.id),
            j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
            b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id),
+           r AS (DELETE FROM invocation_deliveries r USING d WHERE r.id = d.id),
            a AS (DELETE FROM invocation_attempts a USING d WHERE a.id = d.id)
          SELECT id FROM d`,
           [this.config.invocation.retentionMs, BATCH],
@@ -69,7 +76,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
       if (rows.length < BATCH) break;
     }
     // A workflow's promises are kept for the retention once completed, while its run is not open.
-    await this.db.query(
+    await db.query(
       `DELETE FROM workflow_promises w
         WHERE w.completed_at < now() - $1 * interval '1 millisecond'
           AND NOT EXISTS (SELECT 1 FROM invocations i
@@ -78,7 +85,6 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
                              AND i.target_key = w.workflow_key)`,
       [this.config.invocation.retentionMs],
     );
-    if (total > 0) this.logger.log(`purged ${total} completed invocations`);
     return total;
   }
 }

@@ -155,7 +155,11 @@ function build(
   return {
     configFile: sources.configFile,
     kafkaClusters: clusters,
-    database: { url: s.database.url ?? d.database.url, schema: s.database.schema },
+    database: {
+      url: s.database.url ?? d.database.url,
+      schema: s.database.schema,
+      shards: s.database.shards ?? [s.database.url ?? d.database.url],
+    },
     admin: {
       bindAddress: s.admin.bindAddress ?? d.admin.bindAddress,
       tokens: s.admin.tokens ?? [...d.admin.tokens],

@@ -15,6 +15,7 @@ import {
   IsOneOf,
   IsPositiveInteger,
   IsPostgresUrl,
+  IsPostgresUrlList,
   IsSecretList,
 } from './config.validators';
 import { LOG_LEVELS } from './config.types';
@@ -43,6 +44,7 @@ export class DatabaseSection {
   @IsOptional()
   @IsMatching(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a Postgres schema name (letters, digits, _)')
   schema?: string;
+  @IsOptional() @IsPostgresUrlList() shards?: string[];
 }
 
 export class AdminSection {

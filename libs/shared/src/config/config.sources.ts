@@ -26,6 +26,7 @@ export const ENV_OVERRIDES: readonly {
   keepEmpty?: boolean;
 }[] = [
   { env: 'DATABASE_URL', section: 'database', key: 'url' },
+  { env: 'TRIBUTARY_DATABASE_SHARDS', section: 'database', key: 'shards', list: true },
   { env: 'TRIBUTARY_ADMIN_BIND_ADDRESS', section: 'admin', key: 'bind-address' },
   { env: 'TRIBUTARY_ADMIN_TOKENS', section: 'admin', key: 'tokens', list: true, keepEmpty: true },
   { env: 'TRIBUTARY_WORKER_BIND_ADDRESS', section: 'worker', key: 'bind-address' },

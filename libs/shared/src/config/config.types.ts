@@ -43,6 +43,12 @@ export interface DatabaseConfig {
   url: string;
   /** A Postgres schema instead of `public` (tests use one each). */
   schema?: string;
+  /**
+   * Where invocations live: bus partition p belongs to `shards[p % shards.length]`. One entry,
+   * `url`, unless `database.shards` lists several; `url` keeps the catalog (deployments,
+   * subscriptions, Kafka clusters) either way.
+   */
+  shards: string[];
 }
 
 export interface AdminConfig {

@@ -141,6 +141,21 @@ export function IsPostgresUrl(): PropertyDecorator {
   );
 }
 
+export function IsPostgresUrlList(): PropertyDecorator {
+  const isUrl = (v: string): boolean =>
+    URL.canParse(v) && ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+  return configRule(
+    'isPostgresUrlList',
+    (value) =>
+      isStringList(value) &&
+      value.length > 0 &&
+      value.every(isUrl) &&
+      new Set(value).size === value.length,
+    (value) =>
+      `must be a list of distinct postgres:// URLs, one per shard, e.g. ["postgres://postgres@127.0.0.1:5432/tributary", "postgres://postgres@127.0.0.1:5433/tributary"]; got ${describeValue(value)}`,
+  );
+}
+
 export function IsBrokerList(): PropertyDecorator {
   return configRule(
     'isBrokerList',

@@ -31,16 +31,28 @@ export interface WakeAddress {
 export async function deliverToInbox(
   tx: EntityManager,
   deliveries: Delivery[],
+  opts: { fromOtherShard?: boolean } = {},
 ): Promise<WakeAddress[]> {
   if (deliveries.length === 0) return [];
   const ids = [...new Set(deliveries.map((d) => d.id))].sort();
   await tx.query(`SELECT 1 FROM invocations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+  // From another shard's outbox, a notification may come twice (see `shard_outbox`): only the
+  // first, recorded in `invocation_deliveries`, goes in, even if it already left the inbox.
+  const fresh = opts.fromOtherShard
+    ? `, fresh AS (
+         INSERT INTO invocation_deliveries (id, dedup)
+         SELECT u.id, u.dedup FROM u JOIN invocations i ON i.id = u.id AND i.status <> 'completed'
+         ON CONFLICT (id, dedup) DO NOTHING
+         RETURNING id, dedup)`
+    : '';
   await tx.query(
-    `INSERT INTO invocation_inbox (id, dedup, type, flags, body)
+    `WITH u AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bytea[])
+         AS u(id, dedup, type, flags, body))${fresh}
+     INSERT INTO invocation_inbox (id, dedup, type, flags, body)
      SELECT u.id, u.dedup, u.type, u.flags, u.body
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bytea[])
-         AS u(id, dedup, type, flags, body)
-       JOIN invocations i ON i.id = u.id AND i.status <> 'completed'
+       FROM u JOIN invocations i ON i.id = u.id AND i.status <> 'completed'
+       ${opts.fromOtherShard ? 'JOIN fresh f ON f.id = u.id AND f.dedup = u.dedup' : ''}
      ON CONFLICT (id, dedup) DO NOTHING`,
     [
       deliveries.map((d) => d.id),

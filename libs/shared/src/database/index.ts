@@ -4,3 +4,4 @@ export * from './migrate';
 export * from './database.module';
 export * from './query-result';
 export * from './inbox';
+export * from './shards';

@@ -12,6 +12,7 @@ import { InvocationEntity, InvocationPayloadEntity } from './invocation.entity';
 import { KafkaClusterEntity } from './kafka-cluster.entity';
 import { ObjectStateEntity } from './object-state.entity';
 import { ServiceEntity } from './service.entity';
+import { InvocationDeliveryEntity, ShardOutboxEntity } from './shard-outbox.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export * from './deployment.entity';
@@ -24,6 +25,7 @@ export * from './invocation.entity';
 export * from './kafka-cluster.entity';
 export * from './object-state.entity';
 export * from './service.entity';
+export * from './shard-outbox.entity';
 export * from './subscription.entity';
 
 export const ENTITIES = [
@@ -41,4 +43,6 @@ export const ENTITIES = [
   InvocationInboxEntity,
   WorkflowPromiseEntity,
   WorkflowPromiseWaiterEntity,
+  ShardOutboxEntity,
+  InvocationDeliveryEntity,
 ];

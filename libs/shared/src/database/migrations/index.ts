@@ -8,6 +8,7 @@ import { SuspensionIndexes1796000000000 } from './1796000000000-suspension-index
 import { ConsoleIndexes1796100000000 } from './1796100000000-console-indexes';
 import { KeyDigestIndexes1796200000000 } from './1796200000000-key-digest-indexes';
 import { InvocationListing1796300000000 } from './1796300000000-invocation-listing';
+import { ShardOutbox1796400000000 } from './1796400000000-shard-outbox';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ConsoleIndexes1796100000000,
   KeyDigestIndexes1796200000000,
   InvocationListing1796300000000,
+  ShardOutbox1796400000000,
 ];
