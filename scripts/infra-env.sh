@@ -6,6 +6,8 @@ KAFKA_HOME="$TRIBUTARY_CACHE/kafka-$KAFKA_VERSION"
 KAFKA_STATE="${TRIBUTARY_KAFKA_STATE:-$TRIBUTARY_CACHE/kafka-state}"
 KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tributary}"
+# A second PostgreSQL (its own cluster, port 5433) for the tests of `database.shards`.
+SHARD_DATABASE_URL="${SHARD_DATABASE_URL:-postgres://postgres@127.0.0.1:5433/tributary}"
 
 # Resolves Apache Kafka's broker and its runtime classpath into $KAFKA_HOME/libs with Maven, once.
 # The caller defines log and die.

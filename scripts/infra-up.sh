@@ -4,7 +4,8 @@
 #     Maven Central into a cache outside the repo and started with a modest heap; it also listens
 #     with SASL on :9094, TLS on :9095 and SASL over TLS on :9096 (docs/security.md);
 #   - PostgreSQL at DATABASE_URL (the local cluster is started when it is down; the database is
-#     created when missing);
+#     created when missing), and a second one at SHARD_DATABASE_URL for the sharded-store tests
+#     (Debian's pg_createcluster makes a cluster "shard" on port 5433 when none answers there);
 #   - Debian's chromium for the console's browser tests, installed when missing (as root).
 # Running it again while everything is up is a no-op, unless scripts/kafka/server.properties
 # changed since the broker started: then the broker is restarted with the new settings.
@@ -236,6 +237,39 @@ ensure_postgres() {
   log "postgres ready at $DATABASE_URL"
 }
 
+# The second PostgreSQL, for the tests of `database.shards`: the local cluster "shard" (made with
+# Debian's pg_createcluster on SHARD_DATABASE_URL's port, trust auth on 127.0.0.1, a small
+# shared_buffers) is created or started when nothing answers there.
+ensure_shard_postgres() {
+  local admin_url="${SHARD_DATABASE_URL%/*}/postgres" db="${SHARD_DATABASE_URL##*/}"
+  db="${db%%\?*}"
+  if ! pg_isready -q -d "$admin_url" 2>/dev/null; then
+    command -v pg_createcluster >/dev/null 2>&1 ||
+      die "no PostgreSQL answers at $admin_url and pg_createcluster (Debian's postgresql-common) is missing: start a second PostgreSQL there, or set SHARD_DATABASE_URL to one that answers."
+    local version port
+    version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)"
+    port="$(node -e 'console.log(new URL(process.argv[1]).port || 5432)' "$SHARD_DATABASE_URL")"
+    if [ ! -d "/etc/postgresql/$version/shard" ]; then
+      log "creating PostgreSQL $version cluster 'shard' on port $port"
+      pg_createcluster "$version" shard --port "$port" -- --auth=trust >/dev/null ||
+        die "pg_createcluster failed (it needs root): make a second PostgreSQL at $admin_url, or set SHARD_DATABASE_URL."
+      printf "shared_buffers = 32MB\nlisten_addresses = '127.0.0.1'\n" \
+        >"/etc/postgresql/$version/shard/conf.d/tributary.conf"
+    fi
+    log "starting PostgreSQL $version cluster 'shard'"
+    pg_ctlcluster --skip-systemctl-redirect "$version" shard start || true
+    local deadline=$((SECONDS + 30))
+    until pg_isready -q -d "$admin_url" 2>/dev/null; do
+      [ $SECONDS -lt $deadline ] || die "PostgreSQL does not answer at $admin_url after starting cluster 'shard'."
+      sleep 1
+    done
+  fi
+  if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db'")" != "1" ]; then
+    psql "$admin_url" -qc "create database \"$db\"" >/dev/null
+  fi
+  log "second postgres (shard tests) ready at $SHARD_DATABASE_URL"
+}
+
 # shellcheck source=scripts/infra-cluster.sh
 source "$here/infra-cluster.sh"
 
@@ -249,4 +283,5 @@ else
   start_cluster "$brokers"
 fi
 ensure_postgres
+ensure_shard_postgres
 bash "$here/ensure-chromium.sh"

@@ -11,6 +11,8 @@ export function writeTestConfig(opts: {
   busPrefix: string;
   busPartitions?: number;
   brokers?: string[];
+  /** `database.shards`: the databases invocations are spread over. */
+  shards?: string[];
   extra?: string[];
 }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'tributary-conf-'));
@@ -20,6 +22,7 @@ export function writeTestConfig(opts: {
     [
       '[database]',
       `schema = "${opts.schema}"`,
+      ...(opts.shards ? [`shards = [${opts.shards.map((u) => `"${u}"`).join(', ')}]`] : []),
       '[bus]',
       `topic-prefix = "${opts.busPrefix}"`,
       `partitions = ${opts.busPartitions ?? 4}`,

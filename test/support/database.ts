@@ -7,6 +7,10 @@ import { runMigrationsLocked } from '../../libs/shared/src/database/migrate';
 export const TEST_DATABASE_URL =
   process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary';
 
+/** The second PostgreSQL (its own cluster) that `scripts/infra-up.sh` starts for shard tests. */
+export const SHARD_DATABASE_URL =
+  process.env.SHARD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5433/tributary';
+
 /** A fresh Postgres schema for one test file; `drop()` removes it with everything in it. */
 export interface TestSchema {
   name: string;
@@ -18,21 +22,28 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
-export async function createTestSchema(label: string): Promise<TestSchema> {
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = createDataSource({ url: TEST_DATABASE_URL, poolSize: 1 });
+export async function createTestSchema(
+  label: string,
+  url = TEST_DATABASE_URL,
+  /** The schema's name; a new one by default. */
+  given?: string,
+): Promise<TestSchema> {
+  const name =
+    given ??
+    `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const admin = createDataSource({ url, poolSize: 1 });
   await admin.initialize();
   await admin.query(`CREATE SCHEMA "${name}"`);
   const opened: DataSource[] = [];
   const open = async (): Promise<DataSource> => {
-    const ds = createDataSource({ url: TEST_DATABASE_URL, schema: name, poolSize: 4 });
+    const ds = createDataSource({ url, schema: name, poolSize: 4 });
     await ds.initialize();
     opened.push(ds);
     return ds;
   };
   return {
     name,
-    url: TEST_DATABASE_URL,
+    url,
     dataSource: open,
     async migrated() {
       const ds = await open();

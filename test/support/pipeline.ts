@@ -52,6 +52,10 @@ export class Pipeline {
   readonly apps: PipelineApp[] = [];
   schema!: TestSchema;
   ds!: DataSource;
+  /** With `shards`: each shard's schema, the first being `schema` (database.url's). */
+  shardSchemas: TestSchema[] = [];
+  /** With `shards`: a data source on each shard, in `database.shards` order. */
+  shardDs: DataSource[] = [];
   configFile!: string;
   busPrefix!: string;
   adminUrl!: string;
@@ -85,18 +89,26 @@ export class Pipeline {
       /** Brokers of the `local` cluster and of the bus; the single local broker by default. */
       brokers?: string[];
       busPartitions?: number;
+      /** `database.shards`; the first is expected to be TEST_DATABASE_URL (the catalog's). */
+      shards?: string[];
       extraConfig?: string[];
     } = {},
   ): Promise<Pipeline> {
     const p = new Pipeline();
     p.schema = await createTestSchema(label);
     p.ds = await p.schema.migrated();
+    for (const url of opts.shards ?? []) {
+      const s = url === p.schema.url ? p.schema : await createTestSchema(label, url, p.schema.name);
+      p.shardSchemas.push(s);
+      p.shardDs.push(s === p.schema ? p.ds : await s.migrated());
+    }
     p.busPrefix = uniqueName('bus');
     p.configFile = writeTestConfig({
       schema: p.schema.name,
       busPrefix: p.busPrefix,
       busPartitions: opts.busPartitions,
       brokers: opts.brokers,
+      shards: opts.shards,
       extra: opts.extraConfig,
     });
     const admin = await p.startApp('admin-api', 'TRIBUTARY_ADMIN_BIND_ADDRESS');
@@ -178,5 +190,6 @@ export class Pipeline {
       }),
     );
     await this.schema.drop();
+    for (const s of this.shardSchemas) if (s !== this.schema) await s.drop();
   }
 }

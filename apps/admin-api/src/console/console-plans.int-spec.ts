@@ -1,10 +1,5 @@
 import { DataSource } from 'typeorm';
-import {
-  InvocationAttemptEntity,
-  InvocationEntity,
-  InvocationJournalEntity,
-  InvocationPayloadEntity,
-} from '@tributary/shared';
+import { Shards } from '@tributary/shared';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
 import { SeededInvocations, seedInvocations } from '../../../../test/support/invocation-seed';
 import { InvocationRepository } from '../invocations/invocation.repository';
@@ -86,13 +81,8 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
     schema = await createTestSchema('console-plans');
     ds = await schema.migrated();
     seed = await seedInvocations(ds, ROWS);
-    repo = new InvocationRepository(
-      ds.getRepository(InvocationEntity),
-      ds.getRepository(InvocationPayloadEntity),
-      ds.getRepository(InvocationJournalEntity),
-      ds.getRepository(InvocationAttemptEntity),
-    );
-    counts = new InvocationCountsService(ds.getRepository(InvocationEntity));
+    repo = new InvocationRepository(new Shards([ds]));
+    counts = new InvocationCountsService(new Shards([ds]));
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
-import { Controller, Get, Injectable, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isIdOfKind } from '@tributary/shared';
+import { isIdOfKind, Shards } from '@tributary/shared';
 import { DataSource } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { SubscriptionIdPipe } from '../subscriptions/subscription-id.pipe';
@@ -106,7 +106,10 @@ export function deadLetterQueries(
  */
 @Injectable()
 export class DeadLetterService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
+  ) {}
 
   async page(id: string, cursor: [string, string] | null): Promise<DeadLetterPage> {
     const exists = await this.db.query<unknown[]>(`SELECT 1 FROM subscriptions WHERE id = $1`, [
@@ -115,9 +118,24 @@ export class DeadLetterService {
     if (exists.length === 0) {
       throw AdminError.notFound(`The requested subscription '${id}' does not exist`);
     }
+    // Each shard's first LIMIT + 1 after the cursor; the newest of them all are the page.
     const q = deadLetterQueries(id, cursor);
-    const [{ total }] = await this.db.query<{ total: number }[]>(...q.total);
-    const rows = await this.db.query<Row[]>(...q.page);
+    const perShard = await this.shards.each(async (db) => {
+      const [{ total }] = await db.query<{ total: number }[]>(...q.total);
+      return { total, rows: await db.query<Row[]>(...q.page) };
+    });
+    const total = perShard.reduce((sum, s) => sum + s.total, 0);
+    const rows = perShard
+      .flatMap((s) => s.rows)
+      .sort((a, b) =>
+        a.exact_completed_at !== b.exact_completed_at
+          ? a.exact_completed_at < b.exact_completed_at
+            ? 1
+            : -1
+          : a.id < b.id
+            ? 1
+            : -1,
+      );
     const page = rows.slice(0, LIMIT);
     const last = page[page.length - 1];
     return {

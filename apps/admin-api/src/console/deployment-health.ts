@@ -1,5 +1,6 @@
-import { Controller, Get, Injectable } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Shards } from '@tributary/shared';
 import { connect } from 'node:net';
 import { DataSource } from 'typeorm';
 
@@ -67,7 +68,10 @@ function probe(uri: string): Promise<Omit<Probe, 'at'>> {
 export class DeploymentHealthService {
   private readonly probes = new Map<string, Promise<Probe>>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
+  ) {}
 
   private cachedProbe(uri: string): Promise<Probe> {
     const cached = this.probes.get(uri);
@@ -88,23 +92,39 @@ export class DeploymentHealthService {
     const deployments = await this.db.query<{ id: string; uri: string; created_at: Date }[]>(
       `SELECT id, uri, created_at FROM deployments ORDER BY created_at, id`,
     );
-    const failures = await this.db.query<
-      {
-        deployment_id: string;
-        failing: number;
-        last_failure: string;
-        last_failure_at: Date;
-      }[]
-    >(
-      `SELECT DISTINCT ON (s.deployment_id) s.deployment_id,
-              count(*) OVER (PARTITION BY s.deployment_id)::int AS failing,
-              i.last_failure, i.modified_at AS last_failure_at
-         FROM invocations i JOIN services s ON s.name = i.target_service
-        WHERE i.status <> 'completed' AND i.status IN ('backing-off', 'paused')
-          AND i.last_failure IS NOT NULL
-        ORDER BY s.deployment_id, i.modified_at DESC`,
+    const services = await this.db.query<{ name: string; deployment_id: string }[]>(
+      `SELECT name, deployment_id FROM services`,
     );
-    const failing = new Map(failures.map((f) => [f.deployment_id, f]));
+    const deploymentOf = new Map(services.map((s) => [s.name, s.deployment_id]));
+    // Per service in each shard (the services are in the catalog), then per deployment.
+    const perService = await this.shards.each((db) =>
+      db.query<{ service: string; failing: number; last_failure: string; last_failure_at: Date }[]>(
+        `SELECT DISTINCT ON (i.target_service) i.target_service AS service,
+                count(*) OVER (PARTITION BY i.target_service)::int AS failing,
+                i.last_failure, i.modified_at AS last_failure_at
+           FROM invocations i
+          WHERE i.status <> 'completed' AND i.status IN ('backing-off', 'paused')
+            AND i.last_failure IS NOT NULL
+          ORDER BY i.target_service, i.modified_at DESC`,
+      ),
+    );
+    const failing = new Map<
+      string,
+      { failing: number; last_failure: string; last_failure_at: Date }
+    >();
+    for (const f of perService.flat()) {
+      const id = deploymentOf.get(f.service);
+      if (id === undefined) continue;
+      const seen = failing.get(id);
+      if (!seen) failing.set(id, { ...f });
+      else {
+        seen.failing += f.failing;
+        if (f.last_failure_at > seen.last_failure_at) {
+          seen.last_failure = f.last_failure;
+          seen.last_failure_at = f.last_failure_at;
+        }
+      }
+    }
     const known = new Set(deployments.map((d) => d.uri));
     for (const uri of this.probes.keys()) if (!known.has(uri)) this.probes.delete(uri);
     const probes = await Promise.all(deployments.map((d) => this.cachedProbe(d.uri)));

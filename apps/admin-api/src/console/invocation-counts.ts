@@ -1,6 +1,5 @@
-import { Controller, Get, Injectable, Query } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { INVOCATION_STATUSES, InvocationEntity, InvocationStatus } from '@tributary/shared';
+import { Controller, Get, Inject, Injectable, Query } from '@nestjs/common';
+import { INVOCATION_STATUSES, InvocationEntity, InvocationStatus, Shards } from '@tributary/shared';
 import { ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { KEY_FILTER } from '../invocations/invocation.repository';
@@ -63,13 +62,12 @@ export interface CountQueries {
  */
 @Injectable()
 export class InvocationCountsService {
-  constructor(
-    @InjectRepository(InvocationEntity) private readonly invocations: Repository<InvocationEntity>,
-  ) {}
+  constructor(@Inject(Shards) private readonly shards: Shards) {}
 
-  queries(filter: InvocationFilter, asOf: string): CountQueries {
+  queries(filter: InvocationFilter, asOf: string, db = this.shards.all[0]): CountQueries {
+    const invocations = db.getRepository(InvocationEntity);
     const base = () => {
-      const qb = this.invocations
+      const qb = invocations
         .createQueryBuilder('inv')
         .where('inv.createdAt < CAST(:asOf AS timestamptz)', { asOf });
       applyFilter(qb, filter);
@@ -92,7 +90,7 @@ export class InvocationCountsService {
       .select('1')
       .andWhere(`inv.status = 'completed'`)
       .limit(COMPLETED_COUNT_CAP);
-    const completed = this.invocations.manager
+    const completed = invocations.manager
       .createQueryBuilder()
       .select('COUNT(*)::int', 'n')
       .from(`(${capped.getQuery()})`, 'capped')
@@ -113,23 +111,33 @@ export class InvocationCountsService {
     return { open, completed, recent, deadLettered };
   }
 
+  /** The counts of every shard, added up (the cap applies to their sum). */
   async count(filter: InvocationFilter): Promise<InvocationCountsView> {
-    const [{ as_of }] = await this.invocations.query<{ as_of: string }[]>(
+    const [{ as_of }] = await this.shards.all[0].query<{ as_of: string }[]>(
       `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS as_of`,
     );
-    const q = this.queries(filter, as_of);
-    const [open, completed, recent, dead] = await Promise.all([
-      q.open?.getRawMany<{ subscription_id: string | null; status: OpenStatus; n: number }>() ?? [],
-      q.completed?.getRawOne<{ n: number }>(),
-      q.recent?.getRawMany<{
-        subscription_id: string | null;
-        completed: number;
-        failed: number;
-      }>() ?? [],
-      q.deadLettered?.getRawMany<{ subscription_id: string | null; n: number }>() ?? [],
-    ]);
+    const perShard = await this.shards.each(async (db) => {
+      const q = this.queries(filter, as_of, db);
+      return Promise.all([
+        q.open?.getRawMany<{ subscription_id: string | null; status: OpenStatus; n: number }>() ??
+          [],
+        q.completed?.getRawOne<{ n: number }>(),
+        q.recent?.getRawMany<{
+          subscription_id: string | null;
+          completed: number;
+          failed: number;
+        }>() ?? [],
+        q.deadLettered?.getRawMany<{ subscription_id: string | null; n: number }>() ?? [],
+      ]);
+    });
+    const open = perShard.flatMap((p) => p[0]);
+    const recent = perShard.flatMap((p) => p[2]);
+    const dead = perShard.flatMap((p) => p[3]);
     const byStatus = Object.fromEntries(INVOCATION_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    byStatus.completed = completed?.n ?? 0;
+    byStatus.completed = Math.min(
+      COMPLETED_COUNT_CAP,
+      perShard.reduce((sum, p) => sum + (p[1]?.n ?? 0), 0),
+    );
     const bySub = new Map<string, SubscriptionCountsView>();
     const of = (id: string): SubscriptionCountsView => {
       let s = bySub.get(id);

@@ -1,8 +1,6 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { InvocationPayloadEntity } from '@tributary/shared';
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
+import { InvocationPayloadEntity, Shards } from '@tributary/shared';
 import type { Response } from 'express';
-import { Repository } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { InvocationIdPipe } from '../invocations/invocation-id.pipe';
 
@@ -13,14 +11,14 @@ import { InvocationIdPipe } from '../invocations/invocation-id.pipe';
  */
 @Controller('invocations')
 export class InvocationInputController {
-  constructor(
-    @InjectRepository(InvocationPayloadEntity)
-    private readonly payloads: Repository<InvocationPayloadEntity>,
-  ) {}
+  constructor(@Inject(Shards) private readonly shards: Shards) {}
 
   @Get(':id/input')
   async input(@Param('id', InvocationIdPipe) id: string, @Res() res: Response): Promise<void> {
-    const payload = await this.payloads.findOne({ select: ['input', 'headers'], where: { id } });
+    const db = await this.shards.locate(id);
+    const payload = await db
+      ?.getRepository(InvocationPayloadEntity)
+      .findOne({ select: ['input', 'headers'], where: { id } });
     if (!payload) {
       throw AdminError.notFound(`The requested invocation '${id}' does not exist`);
     }

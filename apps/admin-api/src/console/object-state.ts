@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Injectable, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { Shards } from '@tributary/shared';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AdminError } from '../common/admin-error';
@@ -49,11 +60,17 @@ export function stateVersion(entries: { name: Buffer; value: Buffer }[]): string
 const KEYS_PAGE = 100;
 
 /** A page of a service's keys with state, in key order: a range of its primary key. */
-export function stateKeysQuery(service: string, after: string | undefined): [string, unknown[]] {
+export function stateKeysQuery(
+  service: string,
+  after: string | undefined,
+  byteOrder = false,
+): [string, unknown[]] {
+  // Merging several shards' pages needs an order JavaScript can repeat: the bytes' (COLLATE "C").
+  const key = byteOrder ? 'object_key COLLATE "C"' : 'object_key';
   return [
     `SELECT object_key AS key, count(*)::int AS entries FROM object_state
-      WHERE service_name = $1 AND ($2::text IS NULL OR object_key > $2)
-      GROUP BY object_key ORDER BY object_key LIMIT ${KEYS_PAGE + 1}`,
+      WHERE service_name = $1 AND ($2::text IS NULL OR ${key} > $2)
+      GROUP BY object_key ORDER BY ${key} LIMIT ${KEYS_PAGE + 1}`,
     [service, after ?? null],
   ];
 }
@@ -65,7 +82,10 @@ export function stateKeysQuery(service: string, after: string | undefined): [str
  */
 @Injectable()
 export class ObjectStateService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
+  ) {}
 
   private async keyedService(service: string): Promise<void> {
     const rows = await this.db.query<{ ty: string }[]>(`SELECT ty FROM services WHERE name = $1`, [
@@ -83,9 +103,13 @@ export class ObjectStateService {
 
   async keys(service: string, after: string | undefined): Promise<StateKeysView> {
     await this.keyedService(service);
-    const rows = await this.db.query<{ key: string; entries: number }[]>(
-      ...stateKeysQuery(service, after),
+    const sharded = this.shards.count > 1;
+    const pages = await this.shards.each((db) =>
+      db.query<{ key: string; entries: number }[]>(...stateKeysQuery(service, after, sharded)),
     );
+    const rows = sharded
+      ? pages.flat().sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+      : pages[0];
     const page = rows.slice(0, KEYS_PAGE);
     return {
       service,
@@ -110,7 +134,10 @@ export class ObjectStateService {
 
   async get(service: string, key: string): Promise<ObjectStateView> {
     await this.keyedService(service);
-    const entries = await this.entries(this.db.manager, service, key, false);
+    // A key's state is in one shard (its bus partition's); the others have none of it.
+    const entries = (
+      await this.shards.each((db) => this.entries(db.manager, service, key, false))
+    ).flat();
     return {
       service,
       key,
@@ -119,6 +146,32 @@ export class ObjectStateService {
         .sort((a, b) => Buffer.compare(a.name, b.name))
         .map((e) => ({ name: e.name.toString(), value: e.value.toString('base64') })),
     };
+  }
+
+  /**
+   * The shard of a key: where its state or its invocations are. A key neither has yet belongs to
+   * the shard of a bus partition no invocation named; with several shards, that is refused.
+   */
+  private async shardOfKey(service: string, key: string): Promise<DataSource> {
+    if (this.shards.count === 1) return this.shards.all[0];
+    const has = await this.shards.each(async (db) => {
+      const rows: unknown[] = await db.query(
+        `SELECT 1 FROM object_state WHERE service_name = $1 AND object_key = $2
+         UNION ALL
+         SELECT 1 FROM invocations WHERE target_service = $1 AND md5(target_key) = md5($2)
+            AND target_key = $2
+         LIMIT 1`,
+        [service, key],
+      );
+      return rows.length > 0;
+    });
+    const i = has.indexOf(true);
+    if (i < 0) {
+      throw AdminError.conflict(
+        `${service}/${key} has neither state nor an invocation yet, so its shard is not known (database.shards lists ${this.shards.count}): invoke the key first`,
+      );
+    }
+    return this.shards.all[i];
   }
 
   /**
@@ -133,7 +186,8 @@ export class ObjectStateService {
     state: Map<string, Buffer>,
   ): Promise<void> {
     await this.keyedService(service);
-    await this.db.transaction(async (m) => {
+    const db = await this.shardOfKey(service, key);
+    await db.transaction(async (m) => {
       // The invoker's per-key lock (lockKeys in apps/invoker/src/execution/invocation.store.ts):
       // the check below cannot race a claim or a completion of this key, nor another edit.
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`, [

@@ -1,8 +1,6 @@
-import { Body, Controller, HttpCode, Injectable, Param, Post } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { InvocationEntity } from '@tributary/shared';
+import { Body, Controller, HttpCode, Inject, Injectable, Param, Post } from '@nestjs/common';
+import { Shards } from '@tributary/shared';
 import type { Admin } from 'kafkajs';
-import { Repository } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { SubscriptionIdPipe } from '../subscriptions/subscription-id.pipe';
 import { SubscriptionKafka, SubscriptionKafkaTarget } from './subscription-kafka';
@@ -111,7 +109,7 @@ export function parseResetRequest(body: unknown): ResetRequest {
 export class OffsetResetService {
   constructor(
     private readonly kafka: SubscriptionKafka,
-    @InjectRepository(InvocationEntity) private readonly invocations: Repository<InvocationEntity>,
+    @Inject(Shards) private readonly shards: Shards,
   ) {}
 
   async reset(id: string, req: ResetRequest): Promise<ResetView> {
@@ -215,7 +213,7 @@ export class OffsetResetService {
     };
   }
 
-  /** Invocations still stored for the records [from, to) of a partition. */
+  /** Invocations still stored (in any shard) for the records [from, to) of a partition. */
   private async storedInvocations(
     sub: string,
     topic: string,
@@ -223,13 +221,16 @@ export class OffsetResetService {
     from: number,
     to: number,
   ): Promise<number> {
-    const [{ n }] = await this.invocations.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM invocations
-        WHERE subscription_id = $1 AND kafka_topic = $2 AND kafka_partition = $3
-          AND kafka_offset >= $4 AND kafka_offset < $5`,
-      [sub, topic, partition, from, to],
-    );
-    return n;
+    const counts = await this.shards.each(async (db) => {
+      const [{ n }] = await db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM invocations
+          WHERE subscription_id = $1 AND kafka_topic = $2 AND kafka_partition = $3
+            AND kafka_offset >= $4 AND kafka_offset < $5`,
+        [sub, topic, partition, from, to],
+      );
+      return n;
+    });
+    return counts.reduce((a, b) => a + b, 0);
   }
 }
 

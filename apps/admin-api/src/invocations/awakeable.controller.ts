@@ -1,9 +1,7 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { deliverToInbox } from '@tributary/shared';
+import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { deliverToInbox, Shards } from '@tributary/shared';
 import { buildMessage, mediaType, MessageType, parseAwakeableId } from '@tributary/shared/restate';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
 import { AdminError } from '../common/admin-error';
 import { InvocationControlSender } from './invocation-control.sender';
 
@@ -17,7 +15,7 @@ import { InvocationControlSender } from './invocation-control.sender';
 @Controller('restate/awakeables')
 export class AwakeableController {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Shards) private readonly shards: Shards,
     private readonly control: InvocationControlSender,
   ) {}
 
@@ -57,7 +55,8 @@ export class AwakeableController {
       signalId: { case: 'idx', value: target.signalIdx },
       result,
     });
-    const { found, woken } = await this.db.transaction(async (tx) => {
+    const db = await this.shards.locate(target.invocationId);
+    const { found, woken } = await (db ?? this.shards.all[0]).transaction(async (tx) => {
       const [row]: { status: string }[] = await tx.query(
         `SELECT status FROM invocations WHERE id = $1`,
         [target.invocationId],

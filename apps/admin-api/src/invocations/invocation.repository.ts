@@ -1,5 +1,4 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   deliverToInbox,
   InvocationAttemptEntity,
@@ -9,10 +8,11 @@ import {
   InvocationPayloadEntity,
   InvocationStatus,
   returnedRows,
+  Shards,
   WakeAddress,
 } from '@tributary/shared';
 import { buildMessage, MessageType } from '@tributary/shared/restate';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { InvocationDetailRow, InvocationRow } from './invocation.view';
 import type { InvocationCursor, InvocationFilter } from './list-invocations.query';
@@ -96,36 +96,45 @@ export const KEY_FILTER = 'md5(inv.target_key) = md5(:key) AND inv.targetKey = :
 const EXACT_CREATED_AT = `to_char(inv.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * The invocations table as the admin API sees it. The invoker owns the rows; every write here is
- * conditional on the status the caller decided from, so a concurrent change by the invoker makes
- * the write a no-op (false) instead of overwriting it.
+ * The invocations table as the admin API sees it, over every shard (`database.shards`): a list
+ * merges the shards' pages, an invocation is looked up in the shard that has it. The invoker owns
+ * the rows; every write here is conditional on the status the caller decided from, so a
+ * concurrent change by the invoker makes the write a no-op (false) instead of overwriting it.
  */
 @Injectable()
 export class InvocationRepository {
-  constructor(
-    @InjectRepository(InvocationEntity)
-    private readonly invocations: Repository<InvocationEntity>,
-    @InjectRepository(InvocationPayloadEntity)
-    private readonly payloads: Repository<InvocationPayloadEntity>,
-    @InjectRepository(InvocationJournalEntity)
-    private readonly journals: Repository<InvocationJournalEntity>,
-    @InjectRepository(InvocationAttemptEntity)
-    private readonly attempts: Repository<InvocationAttemptEntity>,
-  ) {}
+  constructor(@Inject(Shards) private readonly shards: Shards) {}
 
-  /** One page, newest first; `next` is set when older rows remain. */
+  /**
+   * One page, newest first; `next` is set when older rows remain. Each shard gives its first
+   * `limit + 1` rows after the cursor, in the same order: the newest `limit + 1` of them all are
+   * the page (and whether more remain).
+   */
   async list(
     filter: InvocationFilter,
     limit: number,
     cursor: InvocationCursor | null,
   ): Promise<{ rows: InvocationRow[]; next: InvocationCursor | null }> {
-    const qb = this.listQuery(filter, limit, cursor);
-    const { entities, raw } = await qb.getRawAndEntities<{ exact_created_at: string }>();
-    if (entities.length <= limit) return { rows: entities, next: null };
-    const last = limit - 1;
+    const pages = await this.shards.each(async (db) => {
+      const { entities, raw } = await this.listQuery(filter, limit, cursor, db).getRawAndEntities<{
+        exact_created_at: string;
+      }>();
+      return entities.map((row, i) => ({ row, at: raw[i].exact_created_at }));
+    });
+    // The exact timestamps are fixed-width UTC text: they order as the times do.
+    const merged =
+      pages.length === 1
+        ? pages[0]
+        : pages
+            .flat()
+            .sort((a, b) =>
+              a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.row.id < b.row.id ? 1 : -1,
+            );
+    if (merged.length <= limit) return { rows: merged.map((m) => m.row), next: null };
+    const last = merged[limit - 1];
     return {
-      rows: entities.slice(0, limit),
-      next: { createdAt: raw[last].exact_created_at, id: entities[last].id },
+      rows: merged.slice(0, limit).map((m) => m.row),
+      next: { createdAt: last.at, id: last.row.id },
     };
   }
 
@@ -139,8 +148,10 @@ export class InvocationRepository {
     filter: InvocationFilter,
     limit: number,
     cursor: InvocationCursor | null,
+    db: DataSource = this.shards.all[0],
   ): SelectQueryBuilder<InvocationEntity> {
-    const qb = this.invocations
+    const qb = db
+      .getRepository(InvocationEntity)
       .createQueryBuilder('inv')
       .innerJoin(InvocationListingEntity, 'l', 'l.id = inv.id')
       .select(VIEW_COLUMNS.map((c) => `inv.${c}`))
@@ -177,18 +188,21 @@ export class InvocationRepository {
   }
 
   async findDetail(id: string): Promise<InvocationDetailRow | undefined> {
-    const row = await this.invocations.findOne({ select: VIEW_COLUMNS, where: { id } });
-    if (!row) return undefined;
-    const payload = await this.payloads.findOne({
+    const db = await this.shards.locate(id);
+    const row = await db
+      ?.getRepository(InvocationEntity)
+      .findOne({ select: VIEW_COLUMNS, where: { id } });
+    if (!db || !row) return undefined;
+    const payload = await db.getRepository(InvocationPayloadEntity).findOne({
       select: ['headers', 'rawHeaders'],
       where: { id },
     });
-    const journal = await this.journals.find({
+    const journal = await db.getRepository(InvocationJournalEntity).find({
       select: ['idx', 'type', 'body'],
       where: { id },
       order: { idx: 'ASC' },
     });
-    const attempts = await this.attempts.find({
+    const attempts = await db.getRepository(InvocationAttemptEntity).find({
       select: ['startedAt', 'endedAt', 'code', 'failure'],
       where: { id },
       order: { epoch: 'ASC' },
@@ -203,7 +217,8 @@ export class InvocationRepository {
   }
 
   async findOutput(id: string): Promise<InvocationOutputRow | undefined> {
-    const row = await this.invocations.findOne({
+    const db = await this.shards.locate(id);
+    const row = await db?.getRepository(InvocationEntity).findOne({
       select: [
         'id',
         'status',
@@ -219,22 +234,36 @@ export class InvocationRepository {
   }
 
   async findControl(id: string): Promise<InvocationControlRow | undefined> {
-    const row = await this.invocations.findOne({ select: CONTROL_COLUMNS, where: { id } });
+    const db = await this.shards.locate(id);
+    const row = await db
+      ?.getRepository(InvocationEntity)
+      .findOne({ select: CONTROL_COLUMNS, where: { id } });
     return row ?? undefined;
+  }
+
+  /** The payload (input and headers) of an invocation. */
+  async findPayload(id: string): Promise<InvocationPayloadEntity | undefined> {
+    const db = await this.shards.locate(id);
+    return (
+      (await db?.getRepository(InvocationPayloadEntity).findOne({ where: { id } })) ?? undefined
+    );
   }
 
   /**
    * Ends an invocation that is not running as failed (killed or canceled), and in the same
    * transaction gives a Restate SDK caller waiting on it that failure as its call's result; its
    * journal, inbox and promise waits go with it. Returns whether it was ended, and the caller if
-   * it was suspended (to be woken; a lost `wake` is caught by the invoker's sweep).
+   * it was suspended (to be woken; a lost `wake` is caught by the invoker's sweep). A caller in
+   * another shard gets it through this shard's outbox, which the invokers relay.
    */
   async complete(
     row: InvocationControlRow,
     from: InvocationStatus[],
     failure: string,
   ): Promise<{ done: boolean; wake: WakeAddress[] }> {
-    return this.invocations.manager.transaction(async (tx) => {
+    const db = await this.shards.locate(row.id);
+    if (!db) return { done: false, wake: [] };
+    return db.transaction(async (tx) => {
       const ended = returnedRows<{ id: string }>(
         await tx.query(
           `UPDATE invocations
@@ -253,10 +282,18 @@ export class InvocationRepository {
         completionId: row.callerCompletionId,
         result: { case: 'failure', value: { code: 409, message: failure } },
       });
-      const wake = await deliverToInbox(tx, [
-        { id: row.callerId, dedup: `c:${row.callerCompletionId}`, ...message },
+      const delivery = { id: row.callerId, dedup: `c:${row.callerCompletionId}`, ...message };
+      const here: unknown[] = await tx.query(`SELECT 1 FROM invocations WHERE id = $1`, [
+        row.callerId,
       ]);
-      return { done: true, wake };
+      if (here.length === 0 && this.shards.count > 1) {
+        await tx.query(
+          `INSERT INTO shard_outbox (id, dedup, type, flags, body) VALUES ($1, $2, $3, $4, $5)`,
+          [delivery.id, delivery.dedup, delivery.type, delivery.flags, Buffer.from(delivery.body)],
+        );
+        return { done: true, wake: [] };
+      }
+      return { done: true, wake: await deliverToInbox(tx, [delivery]) };
     });
   }
 
@@ -278,8 +315,10 @@ export class InvocationRepository {
   }
 
   async deleteCompleted(id: string): Promise<boolean> {
+    const db = await this.shards.locate(id);
+    if (!db) return false;
     // The journal too, in case one is kept after completion (the retention job deletes it too).
-    const deleted: unknown[] = await this.invocations.query(
+    const deleted: unknown[] = await db.query(
       `WITH d AS (DELETE FROM invocations WHERE id = $1 AND status = 'completed' RETURNING id),
        j AS (DELETE FROM invocation_journal j USING d WHERE j.id = d.id),
        b AS (DELETE FROM invocation_inbox b USING d WHERE b.id = d.id),
@@ -296,7 +335,10 @@ export class InvocationRepository {
    * unless the original is still there and completed.
    */
   async insertRestart(originalId: string, newId: string, exclusive: boolean): Promise<boolean> {
-    const inserted: unknown[] = await this.invocations.query(
+    // Same bus partition, so the same shard as the original.
+    const db = await this.shards.locate(originalId);
+    if (!db) return false;
+    const inserted: unknown[] = await db.query(
       `WITH ins AS (
          INSERT INTO invocations (id, target_service, target_handler, target_key, service_ty,
            handler_ty, exclusive, status, invoked_by, subscription_id, kafka_topic, kafka_partition,
@@ -323,7 +365,10 @@ export class InvocationRepository {
     from: InvocationStatus[],
     changes: QueryDeepPartialEntity<InvocationEntity>,
   ): Promise<boolean> {
-    const result = await this.invocations
+    const db = await this.shards.locate(id);
+    if (!db) return false;
+    const result = await db
+      .getRepository(InvocationEntity)
       .createQueryBuilder()
       .update()
       .set({ ...changes, modifiedAt: () => 'now()' })

@@ -1,4 +1,5 @@
 import {
+  Global,
   Inject,
   Injectable,
   Logger,
@@ -67,7 +68,11 @@ export class ShardConnections implements OnApplicationShutdown {
   }
 }
 
-/** TypeORM on Postgres, with every pending migration applied (under a lock) before start. */
+/**
+ * TypeORM on Postgres, with every pending migration applied (under a lock) before start, and the
+ * invocation shards (global, as TypeORM's DataSource is).
+ */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({

@@ -37,6 +37,20 @@ export class Shards {
     return [...by].sort((a, b) => a[0] - b[0]).map(([i, list]) => [this.all[i], list]);
   }
 
+  /**
+   * The shard holding invocation `id`: the one shard without asking, else the one whose
+   * `invocations` has it (all asked at once), or undefined.
+   */
+  async locate(id: string): Promise<DataSource | undefined> {
+    if (this.all.length === 1) return this.all[0];
+    const found = await this.each(async (db) => {
+      const rows: unknown[] = await db.query(`SELECT 1 FROM invocations WHERE id = $1`, [id]);
+      return rows.length > 0;
+    });
+    const i = found.indexOf(true);
+    return i < 0 ? undefined : this.all[i];
+  }
+
   /** Runs `fn` on each shard at once and returns the results in shard order. */
   each<R>(fn: (db: DataSource, index: number) => Promise<R>): Promise<R[]> {
     return Promise.all(this.all.map((db, i) => fn(db, i)));
