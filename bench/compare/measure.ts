@@ -68,8 +68,8 @@ export async function groupStable(admin: Admin, groupId: string, members = 1): P
 }
 
 /** The pid of the Postgres postmaster (parent of our backend), for its CPU use; or undefined. */
-export async function postgresPid(): Promise<number | undefined> {
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
+export async function postgresPid(url = TEST_DATABASE_URL): Promise<number | undefined> {
+  const client = new Client({ connectionString: url });
   try {
     await client.connect();
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');

@@ -34,6 +34,7 @@ import {
   round,
 } from './measure';
 import { createSystem, System, SystemName, TributarySystem } from './systems';
+import { SHARD_DATABASE_URL } from '../../test/support/database';
 import type { Workload } from './workloads';
 
 export interface PacedRun {
@@ -132,6 +133,8 @@ export interface RunOptions {
   brokerPids?: { name: string; pid: number | undefined }[];
   /** `bus.replication-factor` (1 by default). */
   busReplicationFactor?: number;
+  /** 2: the invocations spread over two Postgres clusters (`database.shards`); 1 by default. */
+  shards?: number;
   /** The label of progress lines (the system's name by default). */
   label?: string;
 }
@@ -170,6 +173,7 @@ export async function runSystem(
     invokers: opts.invokers,
     brokers: opts.brokers,
     busReplicationFactor: opts.busReplicationFactor,
+    shards: opts.shards,
   });
   const samplers = new Map<string, RssSampler>();
   let stopped = false;
@@ -229,8 +233,14 @@ export async function runSystem(
     // The measured run: produce while subscribed, first record produced -> last completion.
     const brokers = opts.brokerPids ?? [{ name: 'kafka-broker', pid: localBrokerPid() }];
     const pgPid = await postgresPid();
+    // With two shards, the second cluster's server is measured too (as `postgres-shard`).
+    const shardPgPid = (opts.shards ?? 1) > 1 ? await postgresPid(SHARD_DATABASE_URL) : undefined;
     const snap = () =>
-      cpuSnapshot(system.processes(), [...brokers, { name: 'postgres', pid: pgPid }]);
+      cpuSnapshot(system.processes(), [
+        ...brokers,
+        { name: 'postgres', pid: pgPid },
+        ...(shardPgPid ? [{ name: 'postgres-shard', pid: shardPgPid }] : []),
+      ]);
     progress.log(`${label}: producing ${fmtInt(n)} records of ${w.recordBytes} B while subscribed`);
     const countersBefore = system instanceof TributarySystem ? await system.counters() : null;
     // Tributary: the backends of its apps' pool connections, read with the snapshots.

@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { busTopics } from '../../libs/shared/src/contracts/topics';
-import { createTestSchema, TestSchema } from '../../test/support/database';
+import {
+  createTestSchema,
+  SHARD_DATABASE_URL,
+  TEST_DATABASE_URL,
+  TestSchema,
+} from '../../test/support/database';
 import { BENCH_BROKERS } from '../lib/kafka';
 import {
   BenchProcess,
@@ -76,6 +81,8 @@ export interface SystemOptions {
   brokers?: string[];
   /** Tributary only: `bus.replication-factor` (the default, 1, when unset). */
   busReplicationFactor?: number;
+  /** Tributary only: 2 spreads the invocations over the test Postgres and the second one. */
+  shards?: number;
 }
 
 const REGISTER_TS = path.join(ROOT, 'scripts/register-ts.js');
@@ -201,6 +208,9 @@ export class TributarySystem extends Spawned implements System {
   readonly name = 'tributary';
   private schema?: TestSchema;
   private ds?: DataSource;
+  /** With `shards: 2`: the second shard's schema (same name, other cluster) and data source. */
+  private shardSchema?: TestSchema;
+  private shardDs?: DataSource;
   private readonly busPrefix = `bench-cmp-bus-${Date.now()}-${randomBytes(3).toString('hex')}`;
   private adminUrl = '';
   private readonly invokerUrls: string[] = [];
@@ -213,9 +223,14 @@ export class TributarySystem extends Spawned implements System {
     // Development aid for experiments on the bench's own schema (e.g. dropping an index); unset
     // normally.
     if (process.env.BENCH_TRIBUTARY_SQL) await this.ds.query(process.env.BENCH_TRIBUTARY_SQL);
+    if ((this.opts.shards ?? 1) > 1) {
+      this.shardSchema = await createTestSchema('bench_cmp', SHARD_DATABASE_URL, this.schema.name);
+      this.shardDs = await this.shardSchema.migrated();
+    }
     const configFile = writeBenchConfig({
       dir: this.opts.workDir,
       schema: this.schema.name,
+      shards: this.shardDs ? [TEST_DATABASE_URL, SHARD_DATABASE_URL] : undefined,
       busPrefix: this.busPrefix,
       busPartitions: 16,
       brokers: this.opts.brokers,
@@ -314,12 +329,18 @@ export class TributarySystem extends Spawned implements System {
     return id;
   }
 
-  /** Invocations recorded as completed in Postgres, by result. */
+  /** Invocations recorded as completed in Postgres (every shard), by result. */
   async completedInPostgres(): Promise<{ success: number; failure: number; open: number }> {
-    const rows: { status: string; result: string | null; n: number }[] = await this.ds!.query(
-      `SELECT status, completion_result AS result, count(*)::int AS n FROM invocations
-        GROUP BY status, completion_result`,
-    );
+    const rows: { status: string; result: string | null; n: number }[] = (
+      await Promise.all(
+        [this.ds!, ...(this.shardDs ? [this.shardDs] : [])].map((ds) =>
+          ds.query<{ status: string; result: string | null; n: number }[]>(
+            `SELECT status, completion_result AS result, count(*)::int AS n FROM invocations
+              GROUP BY status, completion_result`,
+          ),
+        ),
+      )
+    ).flat();
     const n = (pred: (r: (typeof rows)[number]) => boolean): number =>
       rows.filter(pred).reduce((s, r) => s + r.n, 0);
     return {
@@ -440,6 +461,7 @@ export class TributarySystem extends Spawned implements System {
       return await super.stop();
     } finally {
       await this.schema?.drop();
+      await this.shardSchema?.drop();
     }
   }
 

@@ -13,6 +13,8 @@ export function writeBenchConfig(opts: {
   busPartitions: number;
   extra?: string[];
   brokers?: string[];
+  /** `database.shards`, when the invocations are spread over several databases. */
+  shards?: string[];
 }): string {
   const brokers = opts.brokers ?? BENCH_BROKERS;
   const file = path.join(opts.dir, 'tributary.toml');
@@ -21,6 +23,7 @@ export function writeBenchConfig(opts: {
     [
       '[database]',
       `schema = "${opts.schema}"`,
+      ...(opts.shards ? [`shards = [${opts.shards.map((u) => `"${u}"`).join(', ')}]`] : []),
       '[bus]',
       `topic-prefix = "${opts.busPrefix}"`,
       `partitions = ${opts.busPartitions}`,

@@ -1,12 +1,12 @@
 import type { Scenario } from '../lib/scenario';
 import { S1, S1RestateSdk, S2, S3 } from './compare.bench';
 import { consoleScenario } from './console.bench';
-import { scaleOutScenario } from './scale-out.bench';
+import { scaleOutScenario, scaleOutShardsScenario } from './scale-out.bench';
 import { workerScenario } from './worker.bench';
 
 /**
  * Every scenario, in the order a full `npm run bench` runs them; the opt-in ones (`optIn`, here
- * scale-out) run only when `--only` names them.
+ * scale-out and scale-out-shards) run only when `--only` names them.
  */
 export const SCENARIOS: Scenario[] = [
   workerScenario,
@@ -16,4 +16,5 @@ export const SCENARIOS: Scenario[] = [
   S3,
   consoleScenario,
   scaleOutScenario,
+  scaleOutShardsScenario,
 ];

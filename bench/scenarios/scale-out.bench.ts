@@ -41,7 +41,8 @@ function figuresOf(n: number, r: SystemRun) {
       consumerWorkers: sum((p) => p.startsWith('consumer-worker')),
       invokers: sum((p) => p.startsWith('invoker')),
       kafkaBrokers: sum((p) => p.startsWith('kafka-broker')),
-      postgres: sum((p) => p === 'postgres'),
+      // Both servers with two shards (`postgres`, `postgres-shard`).
+      postgres: sum((p) => p.startsWith('postgres')),
       handler: sum((p) => p === 'handler'),
       all: sum(() => true),
     },
@@ -57,11 +58,11 @@ function figuresOf(n: number, r: SystemRun) {
   };
 }
 
-async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const w = WORKLOADS.S2;
+/** The 3-broker cluster, started for the scenario unless it runs already. */
+async function cluster(ctx: ScenarioContext, scenario: string) {
   const wasRunning = nodePid(1) !== undefined;
   ctx.progress.log(
-    `scale-out: ${wasRunning ? 'the 3-broker cluster is running already' : 'starting the 3-broker cluster'}`,
+    `${scenario}: ${wasRunning ? 'the 3-broker cluster is running already' : 'starting the 3-broker cluster'}`,
   );
   const brokers = await clusterUp();
   if (!wasRunning) ctx.defer('stop the 3-broker cluster', () => clusterDown());
@@ -69,6 +70,12 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     name: `kafka-broker-${i + 1}`,
     pid: nodePid(i + 1),
   }));
+  return { brokers, brokerPids, wasRunning };
+}
+
+async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const w = WORKLOADS.S2;
+  const { brokers, brokerPids, wasRunning } = await cluster(ctx, 'scale-out');
 
   const runs: { n: number; run: SystemRun }[] = [];
   const failed: Record<string, string> = {};
@@ -133,4 +140,69 @@ export const scaleOutScenario: Scenario = {
     'S2 (unkeyed) with 1+1, 2+2 and 4+4 workers+invokers on the 3-broker cluster (opt-in: --only scale-out)',
   optIn: true,
   run,
+};
+
+/**
+ * scale-out-shards: the same S2 at 2 workers + 2 invokers on the 3-broker cluster, with the
+ * invocations in one Postgres and then spread over two (`database.shards`: the test cluster and
+ * the second one scripts/infra-up.sh starts on port 5433). Both servers run on this machine, so
+ * this shows what sharding costs and that throughput holds, not the gain of a second machine.
+ * Opt-in (`--only scale-out-shards`).
+ */
+async function runShards(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const w = WORKLOADS.S2;
+  const { brokers, brokerPids } = await cluster(ctx, 'scale-out-shards');
+  const size = 2;
+  const runs: { shards: number; run: SystemRun }[] = [];
+  const failed: Record<string, string> = {};
+  for (const shards of [1, 2]) {
+    const label = `tributary-${size}+${size}-${shards}-shard${shards > 1 ? 's' : ''}`;
+    try {
+      const r = await runSystem(ctx, w, 'tributary', {
+        workers: size,
+        invokers: size,
+        brokers,
+        brokerPids,
+        busReplicationFactor: BUS_REPLICATION_FACTOR,
+        shards,
+        label,
+      });
+      runs.push({ shards, run: r });
+    } catch (err) {
+      failed[label] = err instanceof Error ? err.message : String(err);
+      ctx.progress.log(`${label} FAILED: ${failed[label]}`);
+    }
+  }
+  if (runs.length === 0) throw new Error(`every run failed: ${JSON.stringify(failed)}`);
+  const curve = runs.map(({ shards, run: r }) => ({ shards, ...figuresOf(size, r) }));
+  for (const c of curve) {
+    const t = c.cpuMicrosPerEventTotals;
+    ctx.progress.log(
+      `scale-out-shards ${c.shards} shard(s): ${fmtInt(c.eventsPerSec)} events/s; CPU µs/event: workers ${t.consumerWorkers}, invokers ${t.invokers}, postgres (both servers) ${t.postgres}, brokers ${t.kafkaBrokers}, handler ${t.handler}, all ${t.all}; machine busy ${c.machineBusyPercent ?? '?'} %`,
+    );
+  }
+  return {
+    rows: runs.map(({ shards, run: r }) =>
+      throughputRow(
+        'scale-out-shards',
+        `tributary ${size}+${size}, ${shards} shard${shards > 1 ? 's' : ''}`,
+        w,
+        r,
+      ),
+    ),
+    details: {
+      workload: { ...w, records: Math.round(w.records * ctx.scale) },
+      curve,
+      ...(Object.keys(failed).length > 0 ? { failed } : {}),
+      systems: Object.fromEntries(runs.map(({ shards, run: r }) => [`${shards}`, r])),
+    },
+  };
+}
+
+export const scaleOutShardsScenario: Scenario = {
+  name: 'scale-out-shards',
+  description:
+    'S2 (unkeyed) at 2+2 on the 3-broker cluster, invocations in one Postgres, then in two (opt-in: --only scale-out-shards)',
+  optIn: true,
+  run: runShards,
 };

@@ -164,7 +164,11 @@ describe('loadConfig: defaults', () => {
     expect(load(undefined)).toEqual({
       configFile: undefined,
       kafkaClusters: [],
-      database: { url: 'postgres://postgres@127.0.0.1:5432/tributary', schema: undefined },
+      database: {
+        url: 'postgres://postgres@127.0.0.1:5432/tributary',
+        schema: undefined,
+        shards: ['postgres://postgres@127.0.0.1:5432/tributary'],
+      },
       admin: {
         bindAddress: '127.0.0.1:9070',
         tokens: [],
@@ -262,7 +266,11 @@ partitions = 4
 replication-factor = 3
 topic-prefix = "trib"
 `);
-    expect(config.database).toEqual({ url: 'postgres://u:p@db:5432/x', schema: 'test_1' });
+    expect(config.database).toEqual({
+      url: 'postgres://u:p@db:5432/x',
+      schema: 'test_1',
+      shards: ['postgres://u:p@db:5432/x'],
+    });
     expect(config.admin).toEqual({
       bindAddress: '0.0.0.0:19070',
       tokens: ['t1'],
@@ -567,6 +575,19 @@ max-interval = "1s"
       'worker.heartbeat-interval: must be shorter than worker.lease-ttl (5000ms), or leases expire between heartbeats',
       'invocation.default-retry-policy.max-interval: must not be shorter than initial-interval (10000ms)',
     ]);
+  });
+
+  it('reads database.shards from the file or TRIBUTARY_DATABASE_SHARDS, and names a bad list', () => {
+    const two = ['postgres://a@db-0/t', 'postgres://a@db-1/t'];
+    expect(load(`[database]\nshards = ${JSON.stringify(two)}\n`).database.shards).toEqual(two);
+    expect(load(undefined, { TRIBUTARY_DATABASE_SHARDS: two.join(',') }).database.shards).toEqual(
+      two,
+    );
+    for (const bad of ['[]', '["mysql://x"]', '["postgres://a@db/t", "postgres://a@db/t"]']) {
+      expect(problemsOf(`[database]\nshards = ${bad}\n`).join('\n')).toContain(
+        'database.shards: must be a list of distinct postgres:// URLs, one per shard',
+      );
+    }
   });
 
   it('never echoes a database URL or signing key in a message', () => {

@@ -151,8 +151,9 @@ export function IsPostgresUrlList(): PropertyDecorator {
       value.length > 0 &&
       value.every(isUrl) &&
       new Set(value).size === value.length,
-    (value) =>
-      `must be a list of distinct postgres:// URLs, one per shard, e.g. ["postgres://postgres@127.0.0.1:5432/tributary", "postgres://postgres@127.0.0.1:5433/tributary"]; got ${describeValue(value)}`,
+    // Never the value: a URL may hold a password.
+    () =>
+      'must be a list of distinct postgres:// URLs, one per shard, e.g. ["postgres://postgres@127.0.0.1:5432/tributary", "postgres://postgres@127.0.0.1:5433/tributary"]',
   );
 }
 
