@@ -222,7 +222,7 @@ ensure_postgres() {
       version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)"
       [ -n "$version" ] || die "PostgreSQL is not answering at $admin_url and no local cluster was found in /etc/postgresql."
       log "starting local PostgreSQL $version cluster"
-      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start 8>&- 9>&- || true
     fi
     local deadline=$((SECONDS + 30))
     until pg_isready -q -d "$admin_url" 2>/dev/null; do
@@ -240,6 +240,7 @@ ensure_postgres() {
 # The second PostgreSQL, for the tests of `database.shards`: the local cluster "shard" (made with
 # Debian's pg_createcluster on SHARD_DATABASE_URL's port, trust auth on 127.0.0.1, a small
 # shared_buffers) is created or started when nothing answers there.
+# The servers started here must not inherit the lock (fd 9) or the cluster lock (fd 8).
 ensure_shard_postgres() {
   local admin_url="${SHARD_DATABASE_URL%/*}/postgres" db="${SHARD_DATABASE_URL##*/}"
   db="${db%%\?*}"
@@ -257,7 +258,7 @@ ensure_shard_postgres() {
         >"/etc/postgresql/$version/shard/conf.d/tributary.conf"
     fi
     log "starting PostgreSQL $version cluster 'shard'"
-    pg_ctlcluster --skip-systemctl-redirect "$version" shard start || true
+    pg_ctlcluster --skip-systemctl-redirect "$version" shard start 8>&- 9>&- || true
     local deadline=$((SECONDS + 30))
     until pg_isready -q -d "$admin_url" 2>/dev/null; do
       [ $SECONDS -lt $deadline ] || die "PostgreSQL does not answer at $admin_url after starting cluster 'shard'."
