@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Logger, Res } from '@nestjs/common
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Bus } from '../app/bus.module';
+import { Shards } from '../database/shards';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -40,8 +41,8 @@ export async function check(
 }
 
 /**
- * Readiness: 200 when Postgres and the Kafka bus both answer, 503 naming what does not, by
- * status word only (the reason is logged).
+ * Readiness: 200 when Postgres (every shard of `database.shards`) and the Kafka bus answer, 503
+ * naming what does not, by status word only (the reason is logged).
  */
 @Controller()
 export class HealthController {
@@ -50,6 +51,7 @@ export class HealthController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Bus) private readonly bus: Bus,
+    @Inject(Shards) private readonly shards: Shards,
   ) {}
 
   /** Once shutdown starts, readiness fails so load balancers stop sending work. */
@@ -59,10 +61,13 @@ export class HealthController {
 
   @Get('health')
   async health(@Res() res: Response): Promise<void> {
-    const [postgres, kafka] = await Promise.all([
+    const others = this.shards.all.filter((db) => db !== this.dataSource);
+    const [main, kafka, ...shards] = await Promise.all([
       check('postgres', () => this.dataSource.query('SELECT 1')),
       check('kafka', () => this.bus.admin.ping(CHECK_TIMEOUT_MS)),
+      ...others.map((db) => check('postgres shard', () => db.query('SELECT 1'))),
     ]);
+    const postgres = shards.find((s) => s !== 'up') ?? main;
     const ok = !this.draining && postgres === 'up' && kafka === 'up';
     res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({
       status: ok ? 'ok' : this.draining ? 'draining' : 'unavailable',
