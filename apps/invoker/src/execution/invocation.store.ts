@@ -160,7 +160,8 @@ export interface ArrivedCommand {
 }
 
 /**
- * All SQL of the invoker. Every write that ends an attempt is fenced by the epoch the claim
+ * All SQL of the invoker, each statement on the shard of its invocations' bus partition
+ * (`Shards`, `database.shards`). Every write that ends an attempt is fenced by the epoch the claim
  * returned, so a late write from an invoker that lost its claim changes nothing.
  */
 @Injectable()

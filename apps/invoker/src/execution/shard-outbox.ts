@@ -45,11 +45,6 @@ export class ShardOutbox {
     for (const db of dbs) this.kick(db);
   }
 
-  /** Resolves when no relay is running. */
-  async idle(): Promise<void> {
-    while (this.draining.size > 0) await Promise.all(this.draining.values());
-  }
-
   private async drain(from: DataSource): Promise<void> {
     for (;;) {
       const relayed = await from.transaction(async (tx) => {
