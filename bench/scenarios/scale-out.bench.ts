@@ -143,58 +143,56 @@ export const scaleOutScenario: Scenario = {
 };
 
 /**
- * scale-out-shards: the same S2 at 2 workers + 2 invokers on the 3-broker cluster, with the
- * invocations in one Postgres and then spread over two (`database.shards`: the test cluster and
- * the second one scripts/infra-up.sh starts on port 5433). Both servers run on this machine, so
- * this shows what sharding costs and that throughput holds, not the gain of a second machine.
- * Opt-in (`--only scale-out-shards`).
+ * scale-out-shards: the scale-out curve (S2 with 1+1, 2+2 and 4+4 workers+invokers on the 3-broker
+ * cluster) with the invocations in one Postgres and in two (`database.shards`: the test cluster and
+ * the second one scripts/infra-up.sh starts on port 5433), the two runs of each size back to back.
+ * Both servers run on this machine, so this shows what sharding costs and that nothing is lost,
+ * not the gain of a second machine. Opt-in (`--only scale-out-shards`).
  */
 async function runShards(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const w = WORKLOADS.S2;
   const { brokers, brokerPids } = await cluster(ctx, 'scale-out-shards');
-  const size = 2;
-  const runs: { shards: number; run: SystemRun }[] = [];
+  const runs: { size: number; shards: number; run: SystemRun }[] = [];
   const failed: Record<string, string> = {};
-  for (const shards of [1, 2]) {
-    const label = `tributary-${size}+${size}-${shards}-shard${shards > 1 ? 's' : ''}`;
-    try {
-      const r = await runSystem(ctx, w, 'tributary', {
-        workers: size,
-        invokers: size,
-        brokers,
-        brokerPids,
-        busReplicationFactor: BUS_REPLICATION_FACTOR,
-        shards,
-        label,
-      });
-      runs.push({ shards, run: r });
-    } catch (err) {
-      failed[label] = err instanceof Error ? err.message : String(err);
-      ctx.progress.log(`${label} FAILED: ${failed[label]}`);
+  const name = (size: number, shards: number) =>
+    `${size}+${size}, ${shards} shard${shards > 1 ? 's' : ''}`;
+  for (const size of SIZES) {
+    for (const shards of [1, 2]) {
+      const label = `tributary-${size}+${size}-${shards}-shard${shards > 1 ? 's' : ''}`;
+      try {
+        const r = await runSystem(ctx, w, 'tributary', {
+          workers: size,
+          invokers: size,
+          brokers,
+          brokerPids,
+          busReplicationFactor: BUS_REPLICATION_FACTOR,
+          shards,
+          label,
+        });
+        runs.push({ size, shards, run: r });
+      } catch (err) {
+        failed[label] = err instanceof Error ? err.message : String(err);
+        ctx.progress.log(`${label} FAILED: ${failed[label]}`);
+      }
     }
   }
   if (runs.length === 0) throw new Error(`every run failed: ${JSON.stringify(failed)}`);
-  const curve = runs.map(({ shards, run: r }) => ({ shards, ...figuresOf(size, r) }));
+  const curve = runs.map(({ size, shards, run: r }) => ({ shards, ...figuresOf(size, r) }));
   for (const c of curve) {
     const t = c.cpuMicrosPerEventTotals;
     ctx.progress.log(
-      `scale-out-shards ${c.shards} shard(s): ${fmtInt(c.eventsPerSec)} events/s; CPU µs/event: workers ${t.consumerWorkers}, invokers ${t.invokers}, postgres (both servers) ${t.postgres}, brokers ${t.kafkaBrokers}, handler ${t.handler}, all ${t.all}; machine busy ${c.machineBusyPercent ?? '?'} %`,
+      `scale-out-shards ${name(c.workers, c.shards)}: ${fmtInt(c.eventsPerSec)} events/s; CPU µs/event: workers ${t.consumerWorkers}, invokers ${t.invokers}, postgres (both servers) ${t.postgres}, brokers ${t.kafkaBrokers}, handler ${t.handler}, all ${t.all}; machine busy ${c.machineBusyPercent ?? '?'} %`,
     );
   }
   return {
-    rows: runs.map(({ shards, run: r }) =>
-      throughputRow(
-        'scale-out-shards',
-        `tributary ${size}+${size}, ${shards} shard${shards > 1 ? 's' : ''}`,
-        w,
-        r,
-      ),
+    rows: runs.map(({ size, shards, run: r }) =>
+      throughputRow('scale-out-shards', `tributary ${name(size, shards)}`, w, r),
     ),
     details: {
       workload: { ...w, records: Math.round(w.records * ctx.scale) },
       curve,
       ...(Object.keys(failed).length > 0 ? { failed } : {}),
-      systems: Object.fromEntries(runs.map(({ shards, run: r }) => [`${shards}`, r])),
+      systems: Object.fromEntries(runs.map(({ size, shards, run: r }) => [name(size, shards), r])),
     },
   };
 }
@@ -202,7 +200,7 @@ async function runShards(ctx: ScenarioContext): Promise<ScenarioOutcome> {
 export const scaleOutShardsScenario: Scenario = {
   name: 'scale-out-shards',
   description:
-    'S2 (unkeyed) at 2+2 on the 3-broker cluster, invocations in one Postgres, then in two (opt-in: --only scale-out-shards)',
+    'scale-out (S2, 1+1, 2+2, 4+4 on the 3-broker cluster) with the invocations in one Postgres, then in two (opt-in: --only scale-out-shards)',
   optIn: true,
   run: runShards,
 };
