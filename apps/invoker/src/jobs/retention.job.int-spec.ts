@@ -10,6 +10,10 @@ import { Shards } from '../../../../libs/shared/src/database/shards';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
 import { RetentionJob } from './retention.job';
 
+/** An invoker owning bus partition 0 (of the one shard here); `nothing` owns none. */
+const owningPartition0 = { ownedPartitions: () => new Set([0]) };
+const owningNothing = { ownedPartitions: () => new Set<number>() };
+
 describe('retention (real Postgres)', () => {
   let schema: TestSchema;
   let ds: DataSource;
@@ -63,7 +67,9 @@ describe('retention (real Postgres)', () => {
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
 
-    expect(await new RetentionJob(new Shards([ds]), config).purge()).toBe(2);
+    // An invoker that owns no bus partition purges in no shard.
+    expect(await new RetentionJob(new Shards([ds]), config, owningNothing).purge()).toBe(0);
+    expect(await new RetentionJob(new Shards([ds]), config, owningPartition0).purge()).toBe(2);
     const left = (await ds.getRepository(InvocationEntity).find()).map((r) => r.id).sort();
     expect(left).toEqual([rows.recent.id, rows.running.id, rows.awaitingDeadLetter.id].sort());
     expect((await payloads.find()).map((p) => p.id).sort()).toEqual(left);
@@ -99,7 +105,7 @@ describe('retention (real Postgres)', () => {
     );
     const config = loadConfig({ argv: [], env: {} });
     config.invocation.retentionMs = 60_000;
-    await new RetentionJob(new Shards([ds]), config).purge();
+    await new RetentionJob(new Shards([ds]), config, owningPartition0).purge();
     expect((await promises.find()).map((p) => p.workflowKey).sort()).toEqual(['fresh', 'open']);
   });
 

@@ -7,13 +7,15 @@ import {
 } from '@nestjs/common';
 import { returnedRows, Shards, TRIBUTARY_CONFIG, TributaryConfig } from '@tributary/shared';
 import type { DataSource } from 'typeorm';
+import { CommandIngestor } from '../ingest/command.ingestor';
 
 const INTERVAL_MS = 60_000;
 const BATCH = 5_000;
 
 /**
  * Purges completed invocations older than `invocation.retention` (24h by default). Every invoker
- * runs it; deleting is idempotent. A failure still waiting for its dead letter is kept.
+ * runs it, on the shards of the bus partitions it owns; deleting is idempotent. A failure still
+ * waiting for its dead letter is kept.
  */
 @Injectable()
 export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,6 +26,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     @Inject(Shards) private readonly shards: Shards,
     @Inject(TRIBUTARY_CONFIG) private readonly config: TributaryConfig,
+    @Inject(CommandIngestor) private readonly ingestor: Pick<CommandIngestor, 'ownedPartitions'>,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -42,9 +45,11 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
     await this.running;
   }
 
-  /** Deletes expired completed invocations in batches, in every shard; returns how many. */
+  /** Deletes expired completed invocations in batches, in the owned shards; returns how many. */
   async purge(): Promise<number> {
-    const total = (await this.shards.each((db) => this.purgeIn(db))).reduce((a, b) => a + b, 0);
+    const owned = this.shards.split([...this.ingestor.ownedPartitions()], (p) => p);
+    const counts = await Promise.all(owned.map(([db]) => this.purgeIn(db)));
+    const total = counts.reduce((a, b) => a + b, 0);
     if (total > 0) this.logger.log(`purged ${total} completed invocations`);
     return total;
   }
