@@ -95,18 +95,15 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
     const cases: [InvocationFilter, string[]][] = [
       [{}, ['IDX_invocation_listing_created']],
       [{ statuses: ['completed'] }, ['IDX_invocation_listing_created']],
-      [
-        { statuses: ['paused'] },
-        [
-          'IDX_invocations_paused',
-          'IDX_invocations_open_by_partition',
-          'IDX_invocation_listing_created',
-        ],
-      ],
-      // Open ones are rare: from the newest back, or the open rows sorted; either reads an index.
+      // Open ones are rare: the open rows by a partial index, sorted, never the whole listing.
+      [{ statuses: ['paused'] }, ['IDX_invocations_paused', 'IDX_invocations_open_by_partition']],
       [
         { statuses: ['backing-off', 'ready'] },
-        ['IDX_invocations_open_by_partition', 'IDX_invocation_listing_created'],
+        ['IDX_invocations_open_by_partition', 'IDX_invocations_runnable'],
+      ],
+      [
+        { statuses: ['paused'], subscriptionId: sub, key: seed.key },
+        ['IDX_invocations_paused', 'IDX_invocations_open_by_partition'],
       ],
       // A common service or subscription: its first 50 are near the newest, either index does.
       [{ service: 'Svc3' }, ['IDX_invocation_listing_service', 'IDX_invocation_listing_created']],
@@ -147,6 +144,20 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
       first.rows[49].createdAt.getTime(),
     );
     expect(new Set([...first.rows, ...second.rows].map((r) => r.id)).size).toBe(100);
+
+    // Open statuses page the same way, off the listing: newest first, nothing repeated.
+    const paused = await repo.list({ statuses: ['paused'] }, 50, null);
+    const pausedNext = await repo.list({ statuses: ['paused'] }, 50, paused.next);
+    const pages = [...paused.rows, ...pausedNext.rows];
+    expect(pages).toHaveLength(100);
+    expect(pages.every((r) => r.status === 'paused')).toBe(true);
+    expect(new Set(pages.map((r) => r.id)).size).toBe(100);
+    const times = pages.map((r) => r.createdAt.getTime());
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    await expectIndexed(listQuery({ statuses: ['paused'] }, paused.next), [
+      'IDX_invocations_paused',
+      'IDX_invocations_open_by_partition',
+    ]);
   });
 
   it('the counts read the open invocations, the last minute, and at most the cap', async () => {

@@ -139,10 +139,14 @@ export class InvocationRepository {
   }
 
   /**
-   * The query of one page (one row more than `limit`, to tell whether more remain). It reads
-   * `invocation_listing` (l) newest first, where each filter on the subscription, service, key or
-   * creation time has an index in this order (created_at, id descending), and joins each entry to
-   * its invocation for the rest; console-plans.int-spec.ts checks the plans.
+   * The query of one page (one row more than `limit`, to tell whether more remain), newest first
+   * by (created_at, id). Filtered to open statuses only (no `completed`), it reads `invocations`
+   * alone: the open rows are few next to the completed ones, the partial indexes on the status
+   * find them, and the page is the newest of them sorted. Otherwise it reads `invocation_listing`
+   * (l) newest first, where each filter on the subscription, service, key or creation time has an
+   * index in this order, and joins each entry to its invocation for the rest (walking the listing
+   * for a rare open status would look up an invocation per entry until the page is full).
+   * console-plans.int-spec.ts checks the plans.
    */
   listQuery(
     filter: InvocationFilter,
@@ -150,36 +154,41 @@ export class InvocationRepository {
     cursor: InvocationCursor | null,
     db: DataSource = this.shards.all[0],
   ): SelectQueryBuilder<InvocationEntity> {
+    const openOnly = filter.statuses !== undefined && !filter.statuses.includes('completed');
     const qb = db
       .getRepository(InvocationEntity)
       .createQueryBuilder('inv')
-      .innerJoin(InvocationListingEntity, 'l', 'l.id = inv.id')
       .select(VIEW_COLUMNS.map((c) => `inv.${c}`))
       .addSelect(EXACT_CREATED_AT, 'exact_created_at')
-      .orderBy('l.createdAt', 'DESC')
-      .addOrderBy('l.id', 'DESC')
       .limit(limit + 1);
+    // The columns the order, the cursor and the listing's filters go by.
+    const by = openOnly ? 'inv' : 'l';
+    if (!openOnly) qb.innerJoin(InvocationListingEntity, 'l', 'l.id = inv.id');
+    qb.orderBy(`${by}.createdAt`, 'DESC').addOrderBy(`${by}.id`, 'DESC');
     if (filter.statuses) qb.andWhere('inv.status IN (:...statuses)', { statuses: filter.statuses });
     if (filter.service !== undefined) {
-      qb.andWhere('l.targetService = :service', { service: filter.service });
+      qb.andWhere(`${by}.targetService = :service`, { service: filter.service });
     }
     if (filter.handler !== undefined) {
       qb.andWhere('inv.targetHandler = :handler', { handler: filter.handler });
     }
     if (filter.key !== undefined) {
-      qb.andWhere('l.keyDigest = md5(:key) AND inv.targetKey = :key', { key: filter.key });
+      if (!openOnly) qb.andWhere('l.keyDigest = md5(:key)', { key: filter.key });
+      qb.andWhere('inv.targetKey = :key', { key: filter.key });
     }
     if (filter.subscriptionId !== undefined) {
-      qb.andWhere('l.subscriptionId = :sub', { sub: filter.subscriptionId });
+      qb.andWhere(`${by}.subscriptionId = :sub`, { sub: filter.subscriptionId });
     }
     if (filter.createdAfter !== undefined) {
-      qb.andWhere('l.createdAt > CAST(:after AS timestamptz)', { after: filter.createdAfter });
+      qb.andWhere(`${by}.createdAt > CAST(:after AS timestamptz)`, { after: filter.createdAfter });
     }
     if (filter.createdBefore !== undefined) {
-      qb.andWhere('l.createdAt < CAST(:before AS timestamptz)', { before: filter.createdBefore });
+      qb.andWhere(`${by}.createdAt < CAST(:before AS timestamptz)`, {
+        before: filter.createdBefore,
+      });
     }
     if (cursor) {
-      qb.andWhere('(l.createdAt, l.id) < (CAST(:cursorAt AS timestamptz), :cursorId)', {
+      qb.andWhere(`(${by}.createdAt, ${by}.id) < (CAST(:cursorAt AS timestamptz), :cursorId)`, {
         cursorAt: cursor.createdAt,
         cursorId: cursor.id,
       });
