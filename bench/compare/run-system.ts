@@ -33,7 +33,7 @@ import {
   resetStats,
   round,
 } from './measure';
-import { createSystem, System, SystemName, TributarySystem } from './systems';
+import { createSystem, PostgresCounters, System, SystemName, TributarySystem } from './systems';
 import { SHARD_DATABASE_URL } from '../../test/support/database';
 import type { Workload } from './workloads';
 
@@ -87,7 +87,7 @@ export interface SystemRun {
   /** Tributary: from the last handler completion to every invocation completed in Postgres. */
   recordedInPostgresAfterMs?: number;
   /** Tributary: WAL bytes and transactions (whole Postgres) per event, mean handler call. */
-  postgres?: Record<string, number | null>;
+  postgres?: PostgresCounters;
   /** Tributary: per-stage p50/p90/p99/p999 ms from the invocation rows (see TributarySystem.stages). */
   stagesMs?: Record<string, Record<string, number[]>>;
   paced?: PacedRun;
@@ -276,7 +276,21 @@ export async function runSystem(
       system instanceof TributarySystem && countersBefore
         ? await system.countersBetween(countersBefore, await system.counters(), n)
         : undefined;
-    if (counters) progress.log(`${label}: ${JSON.stringify(counters)}`);
+    if (counters) {
+      const { statements, ...rest } = counters;
+      progress.log(`${label}: ${JSON.stringify(rest)}`);
+      if (statements) {
+        progress.log(
+          `${label}: Postgres statements per event (calls, µs, WAL bytes; pg_stat_statements):`,
+        );
+        for (const st of statements) {
+          progress.log(
+            `  ${String(st.callsPerEvent).padStart(6)} ${st.microsPerEvent.toFixed(1).padStart(7)} ` +
+              `${String(st.walBytesPerEvent).padStart(6)}  ${st.query}`,
+          );
+        }
+      }
+    }
     const load = await produced;
     const seconds = Math.max(0.001, ((stats.lastEndAt ?? Date.now()) - t0) / 1000);
     const eventsPerSec = Math.round(n / seconds);

@@ -66,7 +66,36 @@ export interface TributaryCounters {
   xacts: number;
   handlerSeconds: number;
   handlerCalls: number;
+  /** pg_stat_statements of this database by query id, when the extension is loaded. */
+  statements: Map<string, StatementCounters> | null;
 }
+
+interface StatementCounters {
+  query: string;
+  calls: number;
+  ms: number;
+  walBytes: number;
+}
+
+/** What the statement profile shows of each statement: its share of one event. */
+export interface StatementPerEvent {
+  query: string;
+  callsPerEvent: number;
+  microsPerEvent: number;
+  walBytesPerEvent: number;
+}
+
+/** Postgres between two `counters()`, per event. */
+export interface PostgresCounters {
+  walBytesPerEvent: number;
+  transactionsPerEvent: number;
+  handlerCallMeanMs: number | null;
+  /** Most time first, when pg_stat_statements is loaded. */
+  statements?: StatementPerEvent[];
+}
+
+/** The statements shown, by time: the rest are summed in one line. */
+const STATEMENTS_SHOWN = 8;
 
 export interface SystemOptions {
   workDir: string;
@@ -402,7 +431,35 @@ export class TributarySystem extends Spawned implements System {
       xacts: Number(pg.xacts),
       handlerSeconds: metric('tributary_invoker_handler_duration_seconds_sum'),
       handlerCalls: metric('tributary_invoker_handler_duration_seconds_count'),
+      statements: await this.statements(),
     };
+  }
+
+  /**
+   * Each statement's calls, execution time and WAL so far in this database, from
+   * pg_stat_statements; null when the extension is not loaded (it needs
+   * `shared_preload_libraries`, docs/benchmarks.md). Statements run by triggers are listed apart
+   * only with `pg_stat_statements.track = all`, and their time is also in the statement that
+   * fired them.
+   */
+  private async statements(): Promise<Map<string, StatementCounters> | null> {
+    let rows: { id: string; query: string; calls: string; ms: number; wal: string }[];
+    try {
+      rows = await this.ds!.query(
+        `SELECT queryid::text AS id, query, calls::text, total_exec_time AS ms,
+                wal_bytes::text AS wal
+           FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+    } catch {
+      return null;
+    }
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { query: r.query, calls: Number(r.calls), ms: Number(r.ms), walBytes: Number(r.wal) },
+      ]),
+    );
   }
 
   /** What happened between two `counters()`, per event. */
@@ -410,7 +467,7 @@ export class TributarySystem extends Spawned implements System {
     a: TributaryCounters,
     b: TributaryCounters,
     events: number,
-  ): Promise<Record<string, number | null>> {
+  ): Promise<PostgresCounters> {
     const [row]: { bytes: string }[] = await this.ds!.query(
       `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes`,
       [b.lsn, a.lsn],
@@ -421,6 +478,9 @@ export class TributarySystem extends Spawned implements System {
       transactionsPerEvent: Math.round(((b.xacts - a.xacts) / events) * 100) / 100,
       handlerCallMeanMs:
         calls > 0 ? Math.round(((b.handlerSeconds - a.handlerSeconds) / calls) * 1e4) / 10 : null,
+      ...(a.statements && b.statements
+        ? { statements: statementsPerEvent(a.statements, b.statements, events) }
+        : {}),
     };
   }
 
@@ -685,4 +745,39 @@ export function createSystem(name: SystemName, opts: SystemOptions): System {
     case 'restate':
       return new RestateSystem(opts);
   }
+}
+
+/**
+ * The statements that ran between two snapshots, most time first, per event: the first
+ * STATEMENTS_SHOWN, then the rest summed. Query text is cut to its first 100 characters.
+ */
+function statementsPerEvent(
+  before: Map<string, StatementCounters>,
+  after: Map<string, StatementCounters>,
+  events: number,
+): StatementPerEvent[] {
+  const ran = [...after].flatMap(([id, b]) => {
+    const a = before.get(id) ?? { calls: 0, ms: 0, walBytes: 0 };
+    const calls = b.calls - a.calls;
+    return calls > 0
+      ? [{ query: b.query, calls, ms: b.ms - a.ms, walBytes: b.walBytes - a.walBytes }]
+      : [];
+  });
+  ran.sort((x, y) => y.ms - x.ms);
+  const shown = ran.slice(0, STATEMENTS_SHOWN);
+  const rest = ran.slice(STATEMENTS_SHOWN);
+  if (rest.length > 0) {
+    shown.push({
+      query: `(${rest.length} other statements)`,
+      calls: rest.reduce((n, r) => n + r.calls, 0),
+      ms: rest.reduce((n, r) => n + r.ms, 0),
+      walBytes: rest.reduce((n, r) => n + r.walBytes, 0),
+    });
+  }
+  return shown.map((r) => ({
+    query: r.query.replace(/\s+/g, ' ').trim().slice(0, 100),
+    callsPerEvent: Math.round((r.calls / events) * 1000) / 1000,
+    microsPerEvent: Math.round(((r.ms * 1000) / events) * 10) / 10,
+    walBytesPerEvent: Math.round(r.walBytes / events),
+  }));
 }
