@@ -443,16 +443,21 @@ export class TributarySystem extends Spawned implements System {
    * fired them.
    */
   private async statements(): Promise<Map<string, StatementCounters> | null> {
+    const [ext]: { schema: string }[] = await this.ds!.query(
+      `SELECT n.nspname AS schema FROM pg_extension e
+         JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'`,
+    );
+    if (!ext) return null;
     let rows: { id: string; query: string; calls: string; ms: number; wal: string }[];
     try {
       rows = await this.ds!.query(
         `SELECT queryid::text AS id, query, calls::text, total_exec_time AS ms,
                 wal_bytes::text AS wal
-           FROM pg_stat_statements
+           FROM "${ext.schema}".pg_stat_statements
           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
     } catch {
-      return null;
+      return null; // created, but the library is not in shared_preload_libraries
     }
     return new Map(
       rows.map((r) => [
