@@ -93,8 +93,8 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
     const sub = seed.subscriptions[3];
     const rare = seed.rareSubscription;
     const cases: [InvocationFilter, string[]][] = [
-      [{}, ['IDX_invocation_listing_created']],
-      [{ statuses: ['completed'] }, ['IDX_invocation_listing_created']],
+      [{}, ['PK_invocation_listing']],
+      [{ statuses: ['completed'] }, ['PK_invocation_listing']],
       // Open ones are rare: the open rows by a partial index, sorted, never the whole listing.
       [{ statuses: ['paused'] }, ['IDX_invocations_paused', 'IDX_invocations_open_by_partition']],
       [
@@ -106,11 +106,8 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
         ['IDX_invocations_paused', 'IDX_invocations_open_by_partition'],
       ],
       // A common service or subscription: its first 50 are near the newest, either index does.
-      [{ service: 'Svc3' }, ['IDX_invocation_listing_service', 'IDX_invocation_listing_created']],
-      [
-        { subscriptionId: sub },
-        ['IDX_invocation_listing_subscription', 'IDX_invocation_listing_created'],
-      ],
+      [{ service: 'Svc3' }, ['IDX_invocation_listing_service', 'PK_invocation_listing']],
+      [{ subscriptionId: sub }, ['IDX_invocation_listing_subscription', 'PK_invocation_listing']],
       // A rare one: its own index, in order.
       [{ service: seed.rareService }, ['IDX_invocation_listing_service']],
       [{ service: seed.rareService, handler: 'h1' }, ['IDX_invocation_listing_service']],
@@ -126,7 +123,7 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
           createdAfter: new Date(Date.now() - 11 * 86_400_000).toISOString(),
           createdBefore: new Date(Date.now() - 10 * 86_400_000).toISOString(),
         },
-        ['IDX_invocation_listing_created'],
+        ['PK_invocation_listing'],
       ],
     ];
     for (const [filter, indexes] of cases) {

@@ -13,17 +13,23 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * once, at its insert, rather than once per row version (docs/architecture.md, "Postgres").
  */
 @Entity({ name: 'invocation_listing' })
-@Index('IDX_invocation_listing_created', ['createdAt', 'id'])
 @Index('IDX_invocation_listing_subscription', ['subscriptionId', 'createdAt', 'id'])
 @Index('IDX_invocation_listing_service', ['targetService', 'createdAt', 'id'])
 @Index('IDX_invocation_listing_key', ['keyDigest', 'createdAt', 'id'])
 export class InvocationListingEntity {
+  /**
+   * The invocation's `created_at`. The primary key is (created_at, id): the newest-first list
+   * reads it backwards, and the delete trigger finds a deleted invocation's entry by it.
+   */
+  @PrimaryColumn({
+    name: 'created_at',
+    type: 'timestamptz',
+    primaryKeyConstraintName: 'PK_invocation_listing',
+  })
+  createdAt: Date;
+
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_invocation_listing' })
   id: string;
-
-  /** The invocation's `created_at`. */
-  @Column({ name: 'created_at', type: 'timestamptz' })
-  createdAt: Date;
 
   @Column({ name: 'subscription_id', type: 'text', nullable: true })
   subscriptionId: string | null;

@@ -9,6 +9,7 @@ import { ConsoleIndexes1796100000000 } from './1796100000000-console-indexes';
 import { KeyDigestIndexes1796200000000 } from './1796200000000-key-digest-indexes';
 import { InvocationListing1796300000000 } from './1796300000000-invocation-listing';
 import { ShardOutbox1796400000000 } from './1796400000000-shard-outbox';
+import { ListingTimeKey1796500000000 } from './1796500000000-listing-time-key';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   KeyDigestIndexes1796200000000,
   InvocationListing1796300000000,
   ShardOutbox1796400000000,
+  ListingTimeKey1796500000000,
 ];
