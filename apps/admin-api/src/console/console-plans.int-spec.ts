@@ -96,14 +96,14 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
       [{}, ['PK_invocation_listing']],
       [{ statuses: ['completed'] }, ['PK_invocation_listing']],
       // Open ones are rare: the open rows by a partial index, sorted, never the whole listing.
-      [{ statuses: ['paused'] }, ['IDX_invocations_paused', 'IDX_invocations_open_by_partition']],
+      [{ statuses: ['paused'] }, ['IDX_invocations_paused', 'IDX_invocations_open']],
       [
         { statuses: ['backing-off', 'ready'] },
-        ['IDX_invocations_open_by_partition', 'IDX_invocations_runnable'],
+        ['IDX_invocations_open', 'IDX_invocations_runnable'],
       ],
       [
         { statuses: ['paused'], subscriptionId: sub, key: seed.key },
-        ['IDX_invocations_paused', 'IDX_invocations_open_by_partition'],
+        ['IDX_invocations_paused', 'IDX_invocations_open'],
       ],
       // A common service or subscription: its first 50 are near the newest, either index does.
       [{ service: 'Svc3' }, ['IDX_invocation_listing_service', 'PK_invocation_listing']],
@@ -153,7 +153,7 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
     await expectIndexed(listQuery({ statuses: ['paused'] }, paused.next), [
       'IDX_invocations_paused',
-      'IDX_invocations_open_by_partition',
+      'IDX_invocations_open',
     ]);
   });
 
@@ -169,7 +169,7 @@ describe('console queries at scale: plans use indexes (real Postgres)', () => {
       const q = counts.queries(filter, asOf);
       if (q.open) {
         await expectIndexed(q.open.getQueryAndParameters() as [string, unknown[]], [
-          'IDX_invocations_open_by_partition',
+          'IDX_invocations_open',
           'IDX_invocations_paused',
         ]);
       }

@@ -27,15 +27,14 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
  * invocation (claim, finish) copy a row of a few hundred bytes, not the payload.
  */
 @Entity({ name: 'invocations' })
-@Index('IDX_invocations_key_queue', ['targetService', 'targetKey', 'seq'], {
-  where: `"exclusive" AND "status" <> 'completed'`,
+// The open rows, by key: the claim's per-key check, a key's queue, and (read whole) a bus
+// partition's open invocations and the console's open counts.
+@Index('IDX_invocations_open', ['targetService', 'targetKey', 'seq'], {
+  where: `"status" <> 'completed'`,
 })
 // The admin API's list indexes (by creation time, and per subscription, service and key) are on
 // `invocation_listing`, entered once per invocation rather than once per row version.
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })
-@Index('IDX_invocations_open_by_partition', ['busPartition', 'seq'], {
-  where: `"status" <> 'completed'`,
-})
 // For the paused gauge; only rows that pause or leave paused ever touch it.
 @Index('IDX_invocations_paused', ['busPartition'], { where: `"status" = 'paused'` })
 // For the sweep of suspended invocations that became due; only suspended rows are in it.

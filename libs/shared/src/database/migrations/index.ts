@@ -10,6 +10,7 @@ import { KeyDigestIndexes1796200000000 } from './1796200000000-key-digest-indexe
 import { InvocationListing1796300000000 } from './1796300000000-invocation-listing';
 import { ShardOutbox1796400000000 } from './1796400000000-shard-outbox';
 import { ListingTimeKey1796500000000 } from './1796500000000-listing-time-key';
+import { OneOpenIndex1796600000000 } from './1796600000000-one-open-index';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   InvocationListing1796300000000,
   ShardOutbox1796400000000,
   ListingTimeKey1796500000000,
+  OneOpenIndex1796600000000,
 ];
