@@ -11,6 +11,16 @@ import {
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
 import { AttemptResult, ClaimedInvocation, InvocationStore } from './invocation.store';
 
+interface AnalyzedPlan {
+  Alias?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: AnalyzedPlan[];
+}
+
+const planNodes = (p: AnalyzedPlan): AnalyzedPlan[] => [p, ...(p.Plans ?? []).flatMap(planNodes)];
+
 /** Direct tests of the invoker's SQL against a real Postgres: the ordering rule, fence, dedup. */
 describe('InvocationStore (real Postgres)', () => {
   let schema: TestSchema;
@@ -173,6 +183,39 @@ describe('InvocationStore (real Postgres)', () => {
       expect(await newMayRun(key)).toBe(false);
       await setRow(older, 'completed');
       expect(await newMayRun(key)).toBe(true);
+    });
+
+    it("checks a key's head without reading the key's queue behind it", async () => {
+      const key = `queue${n}`;
+      const ids = await insert(...Array.from({ length: 300 }, () => command(key)));
+      const [row] = await ds.transaction(async (tx) => {
+        // The schema is small: make Postgres show the index plan it takes on a large table.
+        await tx.query(`SET LOCAL enable_seqscan = off`);
+        await tx.query(`SET LOCAL enable_bitmapscan = off`);
+        return tx.query<{ 'QUERY PLAN': { Plan: AnalyzedPlan }[] }[]>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) SELECT i.id FROM invocations i
+            WHERE i.id = $1 AND ${mayRunSql({
+              exclusive: 'i.exclusive',
+              service: 'i.target_service',
+              key: 'i.target_key',
+              id: 'i.id',
+              seq: 'i.seq',
+            })}`,
+          [ids[0]],
+        );
+      });
+      const scansOfOthers = planNodes(row['QUERY PLAN'][0].Plan).filter((p) =>
+        p.Alias?.startsWith('o'),
+      );
+      expect(scansOfOthers.map((p) => p['Index Name']).sort()).toEqual([
+        'IDX_invocations_open',
+        'IDX_invocations_running',
+      ]);
+      // The head has no older row and nothing of its key runs: each check reads no row at all,
+      // where one NOT EXISTS with an OR read the 299 rows queued behind it.
+      const read = scansOfOthers.map((p) => p['Actual Rows'] + (p['Rows Removed by Filter'] ?? 0));
+      expect(read).toEqual([0, 0]);
+      expect(await mayRun([ids[0], ids[1]])).toEqual([ids[0]]);
     });
   });
 

@@ -66,12 +66,21 @@ export interface OrderingColumns {
  * when it is not exclusive, or no other open invocation of its key is older than it or running
  * under a live lease. Run it holding the key's advisory lock, so no other transaction changes
  * the key's rows between the check and the write.
+ *
+ * Two `NOT EXISTS`, so each stops at its first row: an older open row is found by a `seq` range
+ * on the key's open rows (`IDX_invocations_open`), a running one by the running exclusive rows of
+ * the key (`IDX_invocations_running`, at most one in the usual case). One `NOT EXISTS` with an
+ * `OR` of the two read the key's whole open queue on every claim.
  */
 export function mayRunSql(r: OrderingColumns): string {
-  const older = r.seq === null ? 'TRUE' : `o.seq < ${r.seq}`;
-  return `(NOT ${r.exclusive} OR NOT EXISTS (
+  const older = r.seq === null ? '' : `AND o.seq < ${r.seq}`;
+  return `(NOT ${r.exclusive} OR (NOT EXISTS (
     SELECT 1 FROM invocations o
-     WHERE o.exclusive AND o.target_service = ${r.service} AND o.target_key = ${r.key}
-       AND o.id <> ${r.id} AND o.status <> 'completed'
-       AND (${older} OR (o.status = 'running' AND o.lease_expires_at >= now()))))`;
+     WHERE o.target_service = ${r.service} AND o.target_key = ${r.key} ${older}
+       AND o.status <> 'completed' AND o.exclusive AND o.id <> ${r.id})
+  AND NOT EXISTS (
+    SELECT 1 FROM invocations o
+     WHERE o.target_service = ${r.service} AND o.target_key = ${r.key}
+       AND o.exclusive AND o.status = 'running' AND o.id <> ${r.id}
+       AND o.lease_expires_at >= now())))`;
 }

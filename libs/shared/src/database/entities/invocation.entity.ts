@@ -32,6 +32,10 @@ export type InvokedBy = 'subscription' | 'restart_as_new' | 'ingress' | 'service
 @Index('IDX_invocations_open', ['targetService', 'targetKey', 'seq'], {
   where: `"status" <> 'completed'`,
 })
+// The running exclusive rows, by key: the claim's check for one running under a live lease.
+@Index('IDX_invocations_running', ['targetService', 'targetKey'], {
+  where: `"exclusive" AND "status" = 'running'`,
+})
 // The admin API's list indexes (by creation time, and per subscription, service and key) are on
 // `invocation_listing`, entered once per invocation rather than once per row version.
 @Index('IDX_invocations_retention', ['completedAt'], { where: `"status" = 'completed'` })

@@ -11,6 +11,7 @@ import { InvocationListing1796300000000 } from './1796300000000-invocation-listi
 import { ShardOutbox1796400000000 } from './1796400000000-shard-outbox';
 import { ListingTimeKey1796500000000 } from './1796500000000-listing-time-key';
 import { OneOpenIndex1796600000000 } from './1796600000000-one-open-index';
+import { RunningByKey1796700000000 } from './1796700000000-running-by-key';
 
 /** Every migration, in order. A new one is generated with scripts/migration-generate.ts. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ShardOutbox1796400000000,
   ListingTimeKey1796500000000,
   OneOpenIndex1796600000000,
+  RunningByKey1796700000000,
 ];
