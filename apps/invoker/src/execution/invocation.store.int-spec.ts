@@ -21,6 +21,15 @@ interface AnalyzedPlan {
 
 const planNodes = (p: AnalyzedPlan): AnalyzedPlan[] => [p, ...(p.Plans ?? []).flatMap(planNodes)];
 
+/** The rule in the claim's form, on a row `i` of `invocations`. */
+const CLAIM_RULE = mayRunSql({
+  exclusive: 'i.exclusive',
+  service: 'i.target_service',
+  key: 'i.target_key',
+  id: 'i.id',
+  seq: 'i.seq',
+});
+
 /** Direct tests of the invoker's SQL against a real Postgres: the ordering rule, fence, dedup. */
 describe('InvocationStore (real Postgres)', () => {
   let schema: TestSchema;
@@ -100,13 +109,7 @@ describe('InvocationStore (real Postgres)', () => {
   /** Of `ids`, those the claim's form of the rule lets run. */
   async function mayRun(ids: string[]): Promise<string[]> {
     const rows: { id: string }[] = await ds.query(
-      `SELECT i.id FROM invocations i WHERE i.id = ANY($1) AND ${mayRunSql({
-        exclusive: 'i.exclusive',
-        service: 'i.target_service',
-        key: 'i.target_key',
-        id: 'i.id',
-        seq: 'i.seq',
-      })}`,
+      `SELECT i.id FROM invocations i WHERE i.id = ANY($1) AND ${CLAIM_RULE}`,
       [ids],
     );
     return rows.map((r) => r.id);
@@ -194,13 +197,7 @@ describe('InvocationStore (real Postgres)', () => {
         await tx.query(`SET LOCAL enable_bitmapscan = off`);
         return tx.query<{ 'QUERY PLAN': { Plan: AnalyzedPlan }[] }[]>(
           `EXPLAIN (ANALYZE, FORMAT JSON) SELECT i.id FROM invocations i
-            WHERE i.id = $1 AND ${mayRunSql({
-              exclusive: 'i.exclusive',
-              service: 'i.target_service',
-              key: 'i.target_key',
-              id: 'i.id',
-              seq: 'i.seq',
-            })}`,
+            WHERE i.id = $1 AND ${CLAIM_RULE}`,
           [ids[0]],
         );
       });
