@@ -24,6 +24,7 @@ import {
   invokeRestate,
   loadRequestIdentity,
   RequestSigner,
+  StreamChoice,
 } from '@tributary/shared/restate';
 import { RestateRuntimes } from './restate-runtime';
 import { resolveRetryPolicy, RetryPolicyOverride } from './retry-policy';
@@ -64,6 +65,8 @@ export class InvocationExecutor implements OnApplicationShutdown {
   private readonly leases: LeaseKeeper;
   /** Restate's request identity, for SDK endpoints started with `identityKeys`. */
   private readonly identity?: RequestSigner;
+  /** Which Restate SDK handlers are streamed to, and which get their rounds whole. */
+  private readonly streamChoice = new StreamChoice();
   private claimQueue: OpenInvocation[] = [];
   private claimsInFlight = 0;
   private finishQueue: PendingFinish[] = [];
@@ -355,6 +358,7 @@ export class InvocationExecutor implements OnApplicationShutdown {
                   maxResponseBytes: this.config.invoker.maxResponseBytes,
                   signal: run.controller.signal,
                   attemptHeaders: trace.callHeaders('restate'),
+                  streamChoice: this.streamChoice,
                 })
               : await this.client.invoke(
                   target.deploymentUri,

@@ -7,6 +7,7 @@ export * from './http2-pool';
 export * from './discovery';
 export * from './invocation';
 export * from './restate-invoker';
+export * from './stream-choice';
 export * from './manifest-mapping';
 export * from './journal-view';
 export * from './request-identity';

@@ -9,6 +9,7 @@ import {
   stateCommandOf,
 } from './invocation';
 import type { RequestSigner } from './request-identity';
+import type { StreamChoice } from './stream-choice';
 import {
   buildMessage,
   CompletionResult,
@@ -125,6 +126,11 @@ export interface RestateInvokeRequest {
   now?: () => number;
   /** HTTP headers of each request (not the handler's input headers): the W3C trace context. */
   attemptHeaders?: Record<string, string>;
+  /**
+   * To a BIDI_STREAM endpoint over HTTP/2 (with a `runtime`): which rounds stream and which are
+   * sent whole, learnt per handler. Without it every such round streams.
+   */
+  streamChoice?: StreamChoice;
 }
 
 /** Thrown inside a round: the invocation ends with this terminal failure. */
@@ -198,14 +204,15 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
   answer(dueTimers(journal, completed, now()));
   if (journal.length > stored || inbox.length > 0) await store(inbox.map((i) => i.dedup));
 
-  // Streams to a BIDI_STREAM endpoint over HTTP/2: answers go on the open request.
-  const streaming =
+  // A BIDI_STREAM endpoint over HTTP/2 can be streamed to: answers go on the open request.
+  const streamable =
     req.runtime !== undefined &&
     req.protocol.transport !== 'http1' &&
     req.protocol.protocolMode === 'BIDI_STREAM';
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const replayed = journal.length;
+    const streaming = streamable && (req.streamChoice?.streams(href) ?? true);
     let result;
     try {
       result = await invokeAttempt({
@@ -247,7 +254,9 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
       }
       return attemptFailure(href, err, req.signal);
     }
-    if (!streaming || result.mode !== 'bidi-stream') {
+    if (streaming && result.mode === 'bidi-stream') {
+      req.streamChoice?.streamed(href, result.written.length > 0);
+    } else {
       try {
         for (const m of result.messages) await absorb(m);
       } catch (err) {
@@ -305,7 +314,11 @@ export async function invokeRestate(req: RestateInvokeRequest): Promise<InvokeOu
       (outcome.waitingCompletions.some((id) => completed.has(`c:${id}`)) ||
         outcome.waitingSignals.some((id) => id !== CANCEL_SIGNAL && completed.has(`s:${id}`)) ||
         outcome.waitingNamedSignals.some((name) => completed.has(`n:${name}`)));
-    if (answered) continue;
+    if (answered) {
+      // A stream would have carried these answers within the round.
+      if (streamable && !streaming) req.streamChoice?.neededAnswers(href);
+      continue;
+    }
     const wakeAt = nextTimer(journal, completed, outcome.waitingCompletions);
     return { kind: 'suspended', wakeAt, waitingFor: describeWait(journal, outcome, wakeAt) };
   }
