@@ -9,7 +9,12 @@ import {
   type ServiceType,
 } from '@tributary/shared';
 import { createTestSchema, TestSchema } from '../../../../test/support/database';
-import { AttemptResult, ClaimedInvocation, InvocationStore } from './invocation.store';
+import {
+  AttemptResult,
+  ClaimedInvocation,
+  InvocationStore,
+  StateChangeSet,
+} from './invocation.store';
 
 interface AnalyzedPlan {
   Alias?: string;
@@ -262,6 +267,73 @@ describe('InvocationStore (real Postgres)', () => {
       expect([...current.applied]).toEqual([id]);
       const [done] = await ds.query(`SELECT status FROM invocations WHERE id = $1`, [id]);
       expect(done.status).toBe('completed');
+    });
+  });
+
+  describe('state written with the ends', () => {
+    const ended = (
+      c: ClaimedInvocation,
+      epoch: number,
+      changes: StateChangeSet,
+    ): AttemptResult => ({
+      id: c.id,
+      busPartition: 0,
+      epoch,
+      status: 'completed',
+      completionResult: 'success',
+      output: null,
+      outputContentType: null,
+      completionFailure: null,
+      lastFailure: null,
+      lastFailureCode: null,
+      retryCount: 0,
+      nextRetryAt: null,
+      state: { service: 'Obj', key: c.key, changes },
+    });
+    const sets = (kv: Record<string, string>) => ({
+      set: new Map(Object.entries(kv).map(([k, v]) => [k, Buffer.from(v)])),
+      clear: [] as string[],
+      clearAll: false,
+    });
+    const stateOf = async (key: string): Promise<Record<string, string>> => {
+      const rows: { state_key: string; value: Buffer }[] = await ds.query(
+        `SELECT state_key, value FROM object_state
+          WHERE service_name = 'Obj' AND object_key = $1 ORDER BY state_key`,
+        [key],
+      );
+      return Object.fromEntries(rows.map((r) => [r.state_key, r.value.toString()]));
+    };
+    const claimOne = async (key: string): Promise<ClaimedInvocation> => {
+      const [id] = await insert(command(key));
+      const [c] = await claim([id], 'invoker-s', 60_000, [['Obj', key]]);
+      return c;
+    };
+
+    it('sets go with the ends that were recorded and only those; a batch that clears clears first', async () => {
+      const [a, b, c] = [await claimOne('st-a'), await claimOne('st-b'), await claimOne('st-c')];
+      // b's end carries a stale epoch: not recorded, and its state not written.
+      const first = await store.finish([
+        ended(a, a.epoch, sets({ x: '1', y: '2' })),
+        ended(b, b.epoch + 1, sets({ x: 'stale' })),
+        ended(c, c.epoch, sets({ x: '5' })),
+      ]);
+      expect([...first.applied].sort()).toEqual([a.id, c.id].sort());
+      expect(await stateOf('st-a')).toEqual({ x: '1', y: '2' });
+      expect(await stateOf('st-b')).toEqual({});
+      expect(await stateOf('st-c')).toEqual({ x: '5' });
+
+      // A batch with a clear in it: the clear, then the sets, in every key of the batch.
+      const [a2, c2] = [await claimOne('st-a'), await claimOne('st-c')];
+      await store.finish([
+        ended(a2, a2.epoch, { ...sets({ z: '3' }), clear: ['x'] }),
+        ended(c2, c2.epoch, sets({ x: '9' })),
+      ]);
+      expect(await stateOf('st-a')).toEqual({ y: '2', z: '3' });
+      expect(await stateOf('st-c')).toEqual({ x: '9' });
+
+      const [a3] = [await claimOne('st-a')];
+      await store.finish([ended(a3, a3.epoch, { ...sets({ w: '4' }), clearAll: true })]);
+      expect(await stateOf('st-a')).toEqual({ w: '4' });
     });
   });
 

@@ -936,12 +936,33 @@ async function finishIn(
 ): Promise<Finished & { outboxed: boolean }> {
   if (results.length === 0)
     return { applied: new Set(), claimed: [], woken: new Set(), wake: [], outboxed: false };
+  // State sets go with the ends in one statement; a batch that clears state (a clear must come
+  // before the sets) writes its state in statements of its own, after.
+  const setsOnly = results.every(
+    (r) => r.state === null || (!r.state.changes.clearAll && r.state.changes.clear.length === 0),
+  );
+  const sets = setsOnly
+    ? results.flatMap((r) =>
+        r.state === null
+          ? []
+          : [...r.state.changes.set].map(([name, value]) => ({
+              id: r.id,
+              ...r.state!,
+              name,
+              value,
+            })),
+      )
+    : [];
+  const keys = next?.keys ?? [];
   return db.transaction(async (tx) => {
-    // Keys are locked before any row, as in `claim`, so the two never wait on each other in turn.
-    if (next) await lockKeys(tx, next.keys);
+    // One statement: the keys of the successors locked first (a one-time condition of the update,
+    // so before any row: as in `claim`, so the two never wait on each other in turn), the ends
+    // written where the claim still holds, and the state set by those.
     const rows = returnedRows<{ id: string; running_at: Date | null }>(
       await tx.query(
-        `UPDATE invocations i
+        `WITH locks AS MATERIALIZED (${keyLocksSql('$13', '$14')}),
+         ended AS (
+         UPDATE invocations i
             SET status = v.status, completion_result = v.result, output = v.output,
                 output_content_type = v.ct, completion_failure = v.failure,
                 last_failure = COALESCE(v.last_failure, i.last_failure),
@@ -956,7 +977,16 @@ async function finishIn(
              AS v(id, epoch, status, result, output, ct, failure, last_failure, last_failure_code,
                   retry_count, next_retry_at, run_of)
           WHERE i.id = v.id AND i.epoch = v.epoch AND i.status = 'running'
-          RETURNING i.id, i.running_at`,
+            AND (SELECT count(*) FROM locks) >= 0
+          RETURNING i.id, i.running_at),
+         state AS (
+         INSERT INTO object_state (service_name, object_key, state_key, value)
+         SELECT x.service, x.key, x.name, x.value
+           FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::bytea[])
+             AS x(id, service, key, name, value)
+          WHERE x.id IN (SELECT id FROM ended)
+         ON CONFLICT (service_name, object_key, state_key) DO UPDATE SET value = EXCLUDED.value)
+         SELECT id, running_at FROM ended`,
         [
           results.map((r) => r.id),
           results.map((r) => r.epoch),
@@ -970,6 +1000,13 @@ async function finishIn(
           results.map((r) => r.retryCount),
           results.map((r) => r.nextRetryAt),
           results.map((r) => r.workflowRunOf ?? null),
+          keys.map((k) => k[0]),
+          keys.map((k) => k[1]),
+          sets.map((x) => x.id),
+          sets.map((x) => x.service),
+          sets.map((x) => x.key),
+          sets.map((x) => x.name),
+          sets.map((x) => x.value),
         ],
       ),
     );
@@ -1038,10 +1075,12 @@ async function finishIn(
       }
     }
     const wake = await deliverToInbox(tx, toCallers);
-    await applyStateChanges(
-      tx,
-      results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
-    );
+    if (!setsOnly) {
+      await applyStateChanges(
+        tx,
+        results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
+      );
+    }
     // Only after an end that was recorded: otherwise the state handed over is not the key's.
     const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
     const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
@@ -1074,13 +1113,15 @@ export interface SuccessorClaims {
 /** Per-key advisory locks, in one order everywhere, held until the transaction ends. */
 async function lockKeys(tx: EntityManager, keys: [string, string][]): Promise<void> {
   if (keys.length === 0) return;
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(k) FROM (
+  await tx.query(keyLocksSql('$1', '$2'), [keys.map((k) => k[0]), keys.map((k) => k[1])]);
+}
+
+/** The query that takes the per-key locks of the keys in two text arrays (services, keys). */
+function keyLocksSql(services: string, keys: string): string {
+  return `SELECT pg_advisory_xact_lock(k) FROM (
        SELECT DISTINCT hashtextextended(s || '/' || k, 0) AS k
-         FROM unnest($1::text[], $2::text[]) AS u(s, k)) locks
-     ORDER BY k`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1])],
-  );
+         FROM unnest(${services}::text[], ${keys}::text[]) AS u(s, k)) locks
+     ORDER BY k`;
 }
 
 /** The ordering rule for a row being inserted (`v`, no seq yet) and for a row claimed (`i`). */
