@@ -1082,6 +1082,8 @@ async function finishIn(
       );
     }
     // Only after an end that was recorded: otherwise the state handed over is not the key's.
+    // A statement of its own: its snapshot is taken after the key locks above, which the ordering
+    // rule needs (the statement that takes them saw the key's rows as of before).
     const ids = next ? next.ids.filter((_, i) => applied.has(next.after[i])) : [];
     const claimed = ids.length > 0 ? await claimIn(tx, ids, next!.owner, next!.leaseMs) : [];
     return { applied, claimed, woken, wake, outboxed };
