@@ -221,26 +221,39 @@ describe('InvocationStore (real Postgres)', () => {
     });
   });
 
+  /** A successful end of `id` at `epoch` that sets state of object `Obj`/`key`. */
+  const successfulEnd = (
+    id: string,
+    epoch: number,
+    key: string,
+    changes: StateChangeSet,
+    output: Buffer | null = null,
+  ): AttemptResult => ({
+    id,
+    busPartition: 0,
+    epoch,
+    status: 'completed',
+    completionResult: 'success',
+    output,
+    outputContentType: output === null ? null : 'application/json',
+    completionFailure: null,
+    lastFailure: null,
+    lastFailureCode: null,
+    retryCount: 0,
+    nextRetryAt: null,
+    state: { service: 'Obj', key, changes },
+  });
+
+  /** State changes that only set keys. */
+  const sets = (kv: Record<string, string>): StateChangeSet => ({
+    set: new Map(Object.entries(kv).map(([k, v]) => [k, Buffer.from(v)])),
+    clear: [],
+    clearAll: false,
+  });
+
   describe('the epoch fence', () => {
-    const ended = (id: string, epoch: number): AttemptResult => ({
-      id,
-      busPartition: 0,
-      epoch,
-      status: 'completed',
-      completionResult: 'success',
-      output: Buffer.from('"late"'),
-      outputContentType: 'application/json',
-      completionFailure: null,
-      lastFailure: null,
-      lastFailureCode: null,
-      retryCount: 0,
-      nextRetryAt: null,
-      state: {
-        service: 'Obj',
-        key: 'fenced',
-        changes: { set: new Map([['s', Buffer.from('1')]]), clear: [], clearAll: false },
-      },
-    });
+    const ended = (id: string, epoch: number): AttemptResult =>
+      successfulEnd(id, epoch, 'fenced', sets({ s: '1' }), Buffer.from('"late"'));
 
     it('a finish with a stale epoch changes nothing, state included', async () => {
       const [id] = await insert(command('fenced'));
@@ -271,30 +284,8 @@ describe('InvocationStore (real Postgres)', () => {
   });
 
   describe('state written with the ends', () => {
-    const ended = (
-      c: ClaimedInvocation,
-      epoch: number,
-      changes: StateChangeSet,
-    ): AttemptResult => ({
-      id: c.id,
-      busPartition: 0,
-      epoch,
-      status: 'completed',
-      completionResult: 'success',
-      output: null,
-      outputContentType: null,
-      completionFailure: null,
-      lastFailure: null,
-      lastFailureCode: null,
-      retryCount: 0,
-      nextRetryAt: null,
-      state: { service: 'Obj', key: c.key, changes },
-    });
-    const sets = (kv: Record<string, string>) => ({
-      set: new Map(Object.entries(kv).map(([k, v]) => [k, Buffer.from(v)])),
-      clear: [] as string[],
-      clearAll: false,
-    });
+    const ended = (c: ClaimedInvocation, epoch: number, changes: StateChangeSet): AttemptResult =>
+      successfulEnd(c.id, epoch, c.key, changes);
     const stateOf = async (key: string): Promise<Record<string, string>> => {
       const rows: { state_key: string; value: Buffer }[] = await ds.query(
         `SELECT state_key, value FROM object_state
@@ -331,7 +322,7 @@ describe('InvocationStore (real Postgres)', () => {
       expect(await stateOf('st-a')).toEqual({ y: '2', z: '3' });
       expect(await stateOf('st-c')).toEqual({ x: '9' });
 
-      const [a3] = [await claimOne('st-a')];
+      const a3 = await claimOne('st-a');
       await store.finish([ended(a3, a3.epoch, { ...sets({ w: '4' }), clearAll: true })]);
       expect(await stateOf('st-a')).toEqual({ w: '4' });
     });

@@ -941,18 +941,7 @@ async function finishIn(
   const setsOnly = results.every(
     (r) => r.state === null || (!r.state.changes.clearAll && r.state.changes.clear.length === 0),
   );
-  const sets = setsOnly
-    ? results.flatMap((r) =>
-        r.state === null
-          ? []
-          : [...r.state.changes.set].map(([name, value]) => ({
-              id: r.id,
-              ...r.state!,
-              name,
-              value,
-            })),
-      )
-    : [];
+  const sets = setsOnly ? stateSets(results) : [];
   const keys = next?.keys ?? [];
   return db.transaction(async (tx) => {
     // One statement: the keys of the successors locked first (a one-time condition of the update,
@@ -1078,7 +1067,7 @@ async function finishIn(
     if (!setsOnly) {
       await applyStateChanges(
         tx,
-        results.filter((r) => r.state !== null && applied.has(r.id)).map((r) => r.state!),
+        results.filter((r) => applied.has(r.id)),
       );
     }
     // Only after an end that was recorded: otherwise the state handed over is not the key's.
@@ -1195,10 +1184,26 @@ async function claimIn(
   }));
 }
 
-async function applyStateChanges(
-  tx: EntityManager,
-  changes: { service: string; key: string; changes: StateChangeSet }[],
-): Promise<void> {
+/** Each state key a batch sets, one row per key, with the id of the end that sets it. */
+function stateSets(
+  ends: AttemptResult[],
+): { id: string; service: string; key: string; name: string; value: Buffer }[] {
+  return ends.flatMap(({ id, state }) =>
+    state === null
+      ? []
+      : [...state.changes.set].map(([name, value]) => ({
+          id,
+          service: state.service,
+          key: state.key,
+          name,
+          value,
+        })),
+  );
+}
+
+/** The state changes of `ends`, in statements of their own: `clearAll`, then `clear`, then sets. */
+async function applyStateChanges(tx: EntityManager, ends: AttemptResult[]): Promise<void> {
+  const changes = ends.flatMap((e) => e.state ?? []);
   const clearAll = changes.filter((c) => c.changes.clearAll);
   if (clearAll.length > 0) {
     await tx.query(
@@ -1215,9 +1220,7 @@ async function applyStateChanges(
       [cleared.map((c) => c[0]), cleared.map((c) => c[1]), cleared.map((c) => c[2])],
     );
   }
-  const set = changes.flatMap((c) =>
-    [...c.changes.set].map(([name, value]) => ({ service: c.service, key: c.key, name, value })),
-  );
+  const set = stateSets(ends);
   if (set.length > 0) {
     await tx.query(
       `INSERT INTO object_state (service_name, object_key, state_key, value)

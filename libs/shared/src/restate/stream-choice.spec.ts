@@ -4,26 +4,18 @@ import '../../../../test/support/restate-polyfill';
 import { RunningEndpoint, startHttp2Endpoint } from '../../../../test/support/restate-sdk-servers';
 import { sdkEndpoint, twiceRuns } from '../../../../test/support/restate-test-services';
 import { discoverEndpoint } from './discovery';
-import { RawMessage } from './framing';
 import { invokePath } from './invocation';
 import { RestateInvokeRequest, RestateRuntime, invokeRestate } from './restate-invoker';
 import { StreamChoice } from './stream-choice';
 
-/** A journal kept in memory: what the invoker's Postgres runtime does, for handlers that only
- * journal (no calls, promises or signals). */
-function memoryRuntime(): RestateRuntime & { journal: RawMessage[] } {
-  const journal: RawMessage[] = [];
-  return {
-    journal,
-    persist: (from, entries) => {
-      journal.splice(from, journal.length - from, ...entries);
-      return Promise.resolve(true);
-    },
-    call: () => Promise.reject(new Error('not used here')),
-    promise: () => Promise.reject(new Error('not used here')),
-    signal: () => Promise.reject(new Error('not used here')),
-  };
-}
+/** A runtime whose journal always stores (`invokeRestate` keeps the journal it replays itself),
+ * for handlers that only journal: no calls, promises or signals. */
+const storingRuntime = (): RestateRuntime => ({
+  persist: () => Promise.resolve(true),
+  call: () => Promise.reject(new Error('not used here')),
+  promise: () => Promise.reject(new Error('not used here')),
+  signal: () => Promise.reject(new Error('not used here')),
+});
 
 describe('StreamChoice: streamed or whole rounds per handler (HTTP/2, BIDI_STREAM endpoint)', () => {
   let ep: RunningEndpoint;
@@ -39,7 +31,7 @@ describe('StreamChoice: streamed or whole rounds per handler (HTTP/2, BIDI_STREA
     await ep?.close();
   });
 
-  const invoke = (service: string, handler: string, input: string, choice: StreamChoice) => {
+  const invoke = (service: string, handler: string, input: string, choice?: StreamChoice) => {
     seq += 1;
     return invokeRestate({
       deploymentUri: ep.url,
@@ -51,7 +43,7 @@ describe('StreamChoice: streamed or whole rounds per handler (HTTP/2, BIDI_STREA
       input: Buffer.from(JSON.stringify(input)),
       headers: {},
       retryCount: 0,
-      runtime: memoryRuntime(),
+      runtime: storingRuntime(),
       streamChoice: choice,
     });
   };
@@ -103,21 +95,8 @@ describe('StreamChoice: streamed or whole rounds per handler (HTTP/2, BIDI_STREA
   });
 
   it('without a StreamChoice every round streams (one request for two ctx.runs)', async () => {
-    seq += 1;
     const before = ep.requests();
-    const o = await invokeRestate({
-      deploymentUri: ep.url,
-      service: 'TwoRuns',
-      handler: 'twice',
-      protocol,
-      invocationId: `inv_choice_${seq}`,
-      key: '',
-      input: Buffer.from('"z"'),
-      headers: {},
-      retryCount: 0,
-      runtime: memoryRuntime(),
-    });
-    expect(o.kind).toBe('success');
+    expect((await invoke('TwoRuns', 'twice', 'z')).kind).toBe('success');
     expect(ep.requests() - before).toBe(1);
   });
 });

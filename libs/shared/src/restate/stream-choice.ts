@@ -1,3 +1,6 @@
+/** Streamed attempts in a row with nothing written before a handler's rounds go whole. */
+export const DEFAULT_QUIET_ATTEMPTS = 32;
+
 /**
  * Per handler, whether its next round streams (HTTP/2 to a BIDI_STREAM endpoint, the request
  * left open for answers) or is sent whole (request/response: the request body closed after the
@@ -37,6 +40,3 @@ export class StreamChoice {
     this.quiet.set(handler, 0);
   }
 }
-
-/** Streamed attempts in a row with nothing written before a handler's rounds go whole. */
-export const DEFAULT_QUIET_ATTEMPTS = 32;
